@@ -1,0 +1,240 @@
+"""One source, two folders: ``solutions/`` is the master; ``notebooks/`` is generated from it.
+
+In a solution notebook, the answer to a practice task sits between two marker lines::
+
+    async def count_active_users(session):
+        # BEGIN SOLUTION
+        return await session.scalar(...)
+        # END SOLUTION
+
+The learner's copy keeps everything else and replaces the region with a stub (``raise NotImplementedError``
+at the same indent, or the lines given as ``# STUB: <code>`` inside the region). Cells tagged
+``solution-only`` are left out of the learner's copy. Learner notebooks carry no outputs.
+
+Usage (``make notebooks`` runs the first)::
+
+    python -m lessons.publish                 # execute every solution in place, regenerate notebooks/
+    python -m lessons.publish 03-relationships  # just these lessons
+    python -m lessons.publish --no-execute    # only regenerate notebooks/ from solutions/
+    python -m lessons.publish --check         # exit 1 when notebooks/ differ from what solutions/ give
+
+>>> print(strip_solutions("def f():\\n    # BEGIN SOLUTION\\n    return 1\\n    # END SOLUTION\\n"))
+def f():
+    # Your code here: replace the line below.
+    raise NotImplementedError
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from lessons.settings import ROOT
+
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+
+BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*# END SOLUTION\s*$")
+STUB = re.compile(r"^\s*# STUB: ?(?P<code>.*)$")
+MARKDOWN_REGION = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\n?", re.DOTALL)
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+class PublishError(RuntimeError):
+    """A solution notebook that cannot be published as it is (unbalanced markers, stray output …)."""
+
+
+def strip_solutions(source: str) -> str:
+    """Replace every ``# BEGIN SOLUTION`` … ``# END SOLUTION`` region of a code cell with its stub."""
+    lines, out = source.splitlines(keepends=True), []
+    region: list[str] | None = None
+    indent = ""
+    for number, line in enumerate(lines, 1):
+        begin = BEGIN.match(line)
+        if begin:
+            if region is not None:
+                raise PublishError(f"line {number}: BEGIN SOLUTION inside another solution region")
+            region, indent = [], begin["indent"]
+            continue
+        if END.match(line):
+            if region is None:
+                raise PublishError(f"line {number}: END SOLUTION without BEGIN SOLUTION")
+            stubs = [STUB.match(item)["code"] for item in region if STUB.match(item)]
+            if stubs:
+                out.extend(f"{indent}{code}\n" for code in stubs)
+            else:
+                out.append(f"{indent}# Your code here: replace the line below.\n")
+                out.append(f"{indent}raise NotImplementedError\n")
+            region = None
+            continue
+        if region is not None:
+            region.append(line)
+        else:
+            out.append(line)
+    if region is not None:
+        raise PublishError("a BEGIN SOLUTION region is never closed")
+    return "".join(out)
+
+
+def _cell_ids(cells: list[Any]) -> None:
+    # Ids from the cell's own text: stable across runs, so regenerated files do not churn.
+    seen: dict[str, int] = {}
+    for cell in cells:
+        digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
+def normalize(notebook: Any) -> Any:
+    """Canonical metadata, stable cell ids, no timing data: the same notebook always has the same bytes."""
+    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    for cell in notebook.cells:
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
+        if cell.cell_type == "markdown" and not cell.get("attachments"):
+            cell.pop("attachments", None)
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                if "metadata" in output and output.output_type in {"display_data", "execute_result"}:
+                    output.metadata = nbformat.from_dict({})
+    _cell_ids(notebook.cells)
+    return notebook
+
+
+def learner_notebook(solution: Any) -> Any:
+    """The learner's notebook made from a solution notebook: stubs instead of answers, no outputs."""
+    notebook = copy.deepcopy(solution)
+    cells = []
+    for cell in notebook.cells:
+        if "solution-only" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "markdown":
+            cell.source = MARKDOWN_REGION.sub("", cell.source)
+        cells.append(cell)
+    notebook.cells = cells
+    return normalize(notebook)
+
+
+def dumps(notebook: Any) -> str:
+    """The notebook as the text we commit (nbformat's layout, one trailing newline)."""
+    return nbformat.writes(notebook) + "\n"
+
+
+def problems(notebook: Any) -> list[str]:
+    """What would make a solution notebook fail strict nbval or the course's hygiene rules."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.execution_count is None:
+            found.append(f"cell {index}: not executed")
+        for output in cell.outputs:
+            if output.output_type == "error" and "raises-exception" not in tags:
+                found.append(f"cell {index}: raised {output.ename}: {output.evalue}")
+            if output.output_type == "stream" and output.name == "stderr" and "nbval-ignore-output" not in tags:
+                found.append(f"cell {index}: wrote to stderr: {output.text.strip()[:200]}")
+            text = output.get("text", "") + json.dumps(output.get("data", {}))
+            if re.search(r"\w+Warning\b", text) and "nbval-ignore-output" not in tags:
+                found.append(f"cell {index}: a warning in the output")
+            if re.search(r" at 0x[0-9a-f]{6,}", text) and "nbval-ignore-output" not in tags:
+                found.append(f"cell {index}: a memory address in compared output")
+    return found
+
+
+def execute(path: Path, timeout: int = 900) -> Any:
+    """Run a solution notebook top to bottom on a fresh kernel, in its own folder, and return it."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    return notebook
+
+
+def publish(names: list[str], run: bool = True) -> int:
+    """Execute (when ``run``) and normalise the named solutions, then write their learner notebooks."""
+    failures = 0
+    for path in _solution_paths(names):
+        notebook = execute(path) if run else nbformat.read(path, as_version=4)
+        normalize(notebook)
+        found = problems(notebook) if run else []
+        path.write_text(dumps(notebook))
+        (NOTEBOOKS / path.name).write_text(dumps(learner_notebook(notebook)))
+        status = "ok" if not found else f"{len(found)} problem(s)"
+        print(f"{path.relative_to(ROOT)}: {status}")
+        for problem in found:
+            print(f"  - {problem}")
+        failures += bool(found)
+    return 1 if failures else 0
+
+
+def drift() -> list[str]:
+    """Where ``notebooks/`` differs from what ``solutions/`` generate (empty when they agree)."""
+    differences = []
+    solutions = {path.name for path in SOLUTIONS.glob("*.ipynb")}
+    learners = {path.name for path in NOTEBOOKS.glob("*.ipynb")}
+    for name in sorted(learners - solutions):
+        differences.append(f"notebooks/{name} has no solutions/{name}")
+    for name in sorted(solutions):
+        expected = dumps(learner_notebook(nbformat.read(SOLUTIONS / name, as_version=4)))
+        target = NOTEBOOKS / name
+        if not target.exists():
+            differences.append(f"notebooks/{name} is missing")
+        elif target.read_text() != expected:
+            differences.append(f"notebooks/{name} differs from what solutions/{name} generates")
+    return differences
+
+
+def _solution_paths(names: list[str]) -> list[Path]:
+    if not names:
+        return sorted(SOLUTIONS.glob("*.ipynb"))
+    paths = []
+    for name in names:
+        matches = sorted(SOLUTIONS.glob(f"{Path(name).stem}*.ipynb"))
+        if not matches:
+            raise SystemExit(f"error: no solution notebook matches {name!r} in solutions/")
+        paths.extend(matches)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lessons.publish", description="Publish the lesson notebooks.")
+    parser.add_argument("names", nargs="*", help="lessons to publish, e.g. 00-setup (default: all)")
+    parser.add_argument("--no-execute", action="store_true", help="do not re-run solutions; only regenerate")
+    parser.add_argument("--check", action="store_true", help="exit 1 if notebooks/ differ from solutions/")
+    args = parser.parse_args(argv)
+    if args.check:
+        differences = drift()
+        for line in differences:
+            print(line)
+        return 1 if differences else 0
+    NOTEBOOKS.mkdir(exist_ok=True)
+    return publish(args.names, run=not args.no_execute)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,354 @@
+"""Deterministic seed data for the blog, and the pristine seeded database every lesson copies.
+
+The same Faker version, seed and clock give the same bytes of content on every build (Laravel's
+factories and seeders, made repeatable)::
+
+    python -m lessons.seed                  # the default database: 200 users, 1,000 posts, 5,000 comments
+    python -m lessons.seed --size large     # 10,000 users, 100,000 posts, for the performance lessons
+    python -m lessons.seed --url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+>>> data = generate("default")
+>>> {table: len(rows) for table, rows in data.items()}["users"]
+200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from faker import Faker
+from sqlalchemy import insert, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tqdm import tqdm
+
+from lessons import database
+from lessons.errors import ConfigurationError
+from lessons.models import Base
+from lessons.settings import get_settings, mask, parse_database_url
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    users: int
+    posts: int
+    comments: int
+    #: The newest users have written nothing yet (for outer joins and "users without posts").
+    users_without_posts: int
+
+
+SIZES = {
+    "default": SeedSize(users=200, posts=1_000, comments=5_000, users_without_posts=20),
+    "large": SeedSize(users=10_000, posts=100_000, comments=100_000, users_without_posts=500),
+}
+
+ROLES = ("admin", "editor", "author")
+SEED = 20250115
+#: Every seeded row was written between these two moments (the lesson clock starts at the second).
+START = datetime(2023, 1, 1, tzinfo=timezone.utc)
+END = datetime(2025, 1, 1, tzinfo=timezone.utc)
+#: Every seeded user's password is "password", as in Laravel's UserFactory.
+PASSWORD_HASH = "pbkdf2_sha256$1000$course$" + hashlib.pbkdf2_hmac("sha256", b"password", b"course", 1000).hex()
+_SOURCES = ("models.py", "types.py", "seed.py")
+
+
+def fingerprint(size: str) -> str:
+    """A short hash of the schema and seed code: a pristine database built from other code is rebuilt."""
+    digest = hashlib.sha256(size.encode())
+    for name in _SOURCES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _moment(rng: random.Random, after: datetime) -> datetime:
+    span = int((END - after).total_seconds() // 60)
+    return after + timedelta(minutes=rng.randint(1, max(1, span)))
+
+
+def generate(size: str = "default") -> dict[str, list[dict[str, Any]]]:
+    """Every row of the seed, by table name, in insertion order. Same input, same rows, every time."""
+    counts = SIZES[size]
+    fake = Faker("en_US")
+    fake.seed_instance(SEED)
+    rng = random.Random(SEED)
+
+    signups = sorted(_moment(rng, START) for _ in range(counts.users))
+    users: list[dict[str, Any]] = []
+    for user_id, created_at in enumerate(signups, start=1):
+        first, last = fake.first_name(), fake.last_name()
+        users.append(
+            {
+                "id": user_id,
+                "name": f"{first} {last}",
+                "email": f"{first}.{last}.{user_id}@example.com".lower(),
+                "age": None if rng.random() < 0.05 else rng.randint(18, 75),
+                "role": rng.choices(("user", "editor", "admin"), weights=(85, 10, 5))[0],
+                "is_active": rng.random() < 0.9,
+                "email_verified_at": created_at + timedelta(hours=1) if rng.random() < 0.75 else None,
+                "password_hash": PASSWORD_HASH,
+                "created_at": created_at,
+                "updated_at": created_at,
+            }
+        )
+
+    profiles = [
+        {
+            "user_id": user["id"],
+            "bio": fake.sentence(nb_words=10),
+            "website": f"https://{fake.domain_name()}" if rng.random() < 0.5 else None,
+            "created_at": user["created_at"],
+            "updated_at": user["created_at"],
+        }
+        for user in users
+        if rng.random() < 0.75
+    ]
+    for profile_id, profile in enumerate(profiles, start=1):
+        profile["id"] = profile_id
+
+    authors = users[: counts.users - counts.users_without_posts]
+    drafts = []
+    for _ in range(counts.posts):
+        author = rng.choice(authors)
+        drafts.append((_moment(rng, author["created_at"]), author["id"]))
+    drafts.sort()
+    posts = []
+    for post_id, (created_at, user_id) in enumerate(drafts, start=1):
+        posts.append(
+            {
+                "id": post_id,
+                "title": fake.sentence(nb_words=6).rstrip("."),
+                "content": fake.paragraph(nb_sentences=4),
+                "published": rng.random() < 0.8,
+                "user_id": user_id,
+                "created_at": created_at,
+                "updated_at": created_at,
+            }
+        )
+
+    commenters = [user["id"] for user in users if user["is_active"]]
+    notes = []
+    for _ in range(counts.comments):
+        post = rng.choice(posts)
+        notes.append((_moment(rng, post["created_at"]), post["id"], rng.choice(commenters)))
+    notes.sort()
+    comments = [
+        {
+            "id": comment_id,
+            "body": fake.sentence(nb_words=12),
+            "post_id": post_id,
+            "user_id": user_id,
+            "created_at": created_at,
+            "updated_at": created_at,
+        }
+        for comment_id, (created_at, post_id, user_id) in enumerate(notes, start=1)
+    ]
+
+    roles = [{"id": role_id, "name": name} for role_id, name in enumerate(ROLES, start=1)]
+    role_ids = {name: role_id for role_id, name in enumerate(ROLES, start=1)}
+    user_roles = []
+    for user in users:
+        if user["role"] in role_ids:
+            user_roles.append({"user_id": user["id"], "role_id": role_ids[user["role"]]})
+        if rng.random() < 0.3:
+            user_roles.append({"user_id": user["id"], "role_id": role_ids["author"]})
+
+    return {
+        "users": users,
+        "profiles": profiles,
+        "posts": posts,
+        "comments": comments,
+        "roles": roles,
+        "user_roles": user_roles,
+    }
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+async def insert_rows(
+    conn: AsyncConnection, data: dict[str, list[dict[str, Any]]], progress: bool = False
+) -> dict[str, int]:
+    """Insert the seed's rows with Core ``insert()`` executemany, in foreign-key order; returns the counts."""
+    counts = {}
+    total = sum(len(rows) for rows in data.values())
+    with tqdm(total=total, unit="rows", disable=not progress, file=sys.stderr, desc="seeding") as bar:
+        for table in Base.metadata.sorted_tables:
+            rows = data.get(table.name, [])
+            for chunk in _chunks(rows, 20_000):
+                await conn.execute(insert(table), chunk)
+                bar.update(len(chunk))
+            counts[table.name] = len(rows)
+    return counts
+
+
+async def seed_database(engine: AsyncEngine, size: str = "default", progress: bool = False) -> dict[str, int]:
+    """Create every table on ``engine`` and fill it with the ``size`` seed in one transaction.
+
+    >>> counts = await seed_database(create_engine("sqlite+aiosqlite:///.data/scratch.sqlite3"))  # doctest: +SKIP
+    """
+    data = generate(size)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+        counts = await insert_rows(conn, data, progress=progress)
+        if engine.dialect.name == "postgresql":
+            # Rows were inserted with explicit ids: move each id sequence past them.
+            for table in Base.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.autoincrement is not False and table.name != "user_roles":
+                    await conn.execute(
+                        text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                             f"(SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)")
+                    )
+    return counts
+
+
+async def ensure_pristine(base: URL, size: str = "default", progress: bool | None = None) -> URL:
+    """The URL of the pristine seeded database for ``base`` and ``size``, building it first if needed."""
+    if size not in SIZES:
+        raise ConfigurationError(f"unknown seed size {size!r}; use one of {', '.join(SIZES)}.")
+    if progress is None:
+        progress = size == "large" and sys.stderr.isatty()
+    pristine = database.derived_url(base, f"seed_{size}_{fingerprint(size)}")
+    backend = base.get_backend_name()
+    async with database.file_lock(f"{mask(base)}-{size}"):
+        if backend == "sqlite":
+            path = database.sqlite_path(pristine)
+            if not database.sqlite_is_database(path):
+                await _build_sqlite(pristine, size, progress)
+                for stale in path.parent.glob(f"{path.stem.rsplit('_', 1)[0]}_*{path.suffix}"):
+                    if stale != path:
+                        stale.unlink(missing_ok=True)
+            return pristine
+        if not await _server_database_complete(base, pristine):
+            await _build_server(base, pristine, size, progress)
+    return pristine
+
+
+async def _build_sqlite(pristine: URL, size: str, progress: bool) -> None:
+    path = database.sqlite_path(pristine)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(f"{path.name}.building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    engine = database.create_engine(pristine.set(database=str(building)))
+    try:
+        await seed_database(engine, size, progress=progress)
+    finally:
+        await engine.dispose()
+    # One self-contained file (no -wal beside it), so a lesson's copy is a plain file copy.
+    with sqlite3.connect(building) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+    building.chmod(0o444)  # read-only: lessons copy it, nothing writes it
+    database.replace_file(building, path)
+
+
+async def _server_database_complete(base: URL, pristine: URL) -> bool:
+    async with database.server_connection(base) as conn:
+        if base.get_backend_name() == "postgresql":
+            found = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": pristine.database})
+            return found is not None
+        found = await conn.scalar(
+            text("SELECT 1 FROM information_schema.tables WHERE table_schema = :n AND table_name = '_seed_complete'"),
+            {"n": pristine.database},
+        )
+        return found is not None
+
+
+async def _build_server(base: URL, pristine: URL, size: str, progress: bool) -> None:
+    postgres = base.get_backend_name() == "postgresql"
+    quote = '"' if postgres else "`"
+    building = pristine.set(database=f"{pristine.database}_building") if postgres else pristine
+    prefix = pristine.database.rsplit("_", 1)[0]
+    async with database.server_connection(base) as conn:
+        if postgres:
+            stale = await conn.scalars(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}%"}
+            )
+        else:
+            stale = await conn.scalars(
+                text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
+                {"p": f"{prefix}%"},
+            )
+        for name in stale.all():
+            force = " WITH (FORCE)" if postgres else ""
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}"))
+        charset = "" if postgres else " CHARACTER SET utf8mb4"
+        await conn.execute(text(f"CREATE DATABASE {quote}{building.database}{quote}{charset}"))
+    engine = database.create_engine(building)
+    try:
+        await seed_database(engine, size, progress=progress)
+        if not postgres:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE TABLE _seed_complete (done INTEGER)"))
+    finally:
+        await engine.dispose()
+    if postgres:
+        async with database.server_connection(base) as conn:
+            await conn.execute(
+                text(f'ALTER DATABASE "{building.database}" RENAME TO "{pristine.database}"')
+            )
+
+
+async def count_rows(url: URL) -> dict[str, int]:
+    """Rows per table, read without writing (an SQLite pristine file is opened read-only)."""
+    names = [table.name for table in Base.metadata.sorted_tables]
+    if url.get_backend_name() == "sqlite":
+        path = database.sqlite_path(url)
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            counts = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
+        conn.close()
+        return counts
+    engine = database.create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {name: await conn.scalar(text(f"SELECT count(*) FROM {name}")) for name in names}
+    finally:
+        await engine.dispose()
+
+
+async def build(url: str | None, size: str) -> None:
+    """What ``python -m lessons.seed`` does: (re)build the pristine database and print counts and time."""
+    base = get_settings().url if url is None else parse_database_url(url)
+    started = time.perf_counter()
+    pristine = await ensure_pristine(base, size, progress=sys.stderr.isatty())
+    elapsed = time.perf_counter() - started
+    counts = await count_rows(pristine)
+    summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())
+    print(f"Seeded {size} database at {mask(pristine)}: {summary} (ready in {elapsed:.2f} s).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lessons.seed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="default", help=f"one of: {', '.join(SIZES)} (default: default)")
+    parser.add_argument("--url", default=None, help="database URL (default: DATABASE_URL, else the SQLite file)")
+    args = parser.parse_args(argv)
+    try:
+        if args.size not in SIZES:
+            raise ConfigurationError(f"unknown --size {args.size!r}; use one of {', '.join(SIZES)}.")
+        asyncio.run(build(args.url, args.size))
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, OperationalError, DBAPIError) as error:
+        url = args.url or get_settings().DATABASE_URL
+        print(f"error: {database.unreachable(parse_database_url(url), error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,361 @@
+"""The SQL lens: see what SQLAlchemy sends to the database, count it, and read query plans.
+
+- :func:`show_sql` prints every statement run inside it, with its parameters (what *ran*).
+- :func:`count_queries` counts them; :func:`expect_queries` fails when the count is wrong
+  (Django's ``assertNumQueries``, for SQLAlchemy).
+- :func:`to_sql` compiles a statement with its values inlined (Eloquent's ``toSql()``, what it *would* run).
+- :func:`explain` shows the query plan on the current backend.
+
+>>> from sqlalchemy import select
+>>> from lessons.models import User
+>>> print(to_sql(select(User.name).where(User.id == 5), dialect="sqlite"))
+SELECT users.name
+FROM users
+WHERE users.id = 5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+#: Strings longer than this are shortened in printed parameters, to keep the log readable.
+MAX_VALUE_LENGTH = 40
+#: How many rows of an executemany are printed.
+MAX_MANY_ROWS = 3
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Recording what runs
+# --------------------------------------------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """One parameter value, short and the same on every run.
+
+    >>> format_value("x" * 50)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"
+    >>> from datetime import datetime, timezone
+    >>> format_value(datetime(2025, 1, 15, 9, 0, tzinfo=timezone.utc))
+    "'2025-01-15 09:00:00+00:00'"
+    """
+    if isinstance(value, str):
+        if len(value) > MAX_VALUE_LENGTH:
+            value = value[: MAX_VALUE_LENGTH - 1] + "…"
+        return repr(value)
+    if isinstance(value, datetime | date):
+        return repr(value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat())
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(format_value(item) for item in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {format_value(item)}" for key, item in value.items()) + "}"
+    return repr(value)
+
+
+def format_parameters(parameters: Any, executemany: bool) -> str | None:
+    """The parameter line printed under a statement, or ``None`` when it has none."""
+    if executemany:
+        rows = list(parameters)
+        shown = ", ".join(format_value(row) for row in rows[:MAX_MANY_ROWS])
+        more = f", … {len(rows) - MAX_MANY_ROWS} more" if len(rows) > MAX_MANY_ROWS else ""
+        return f"[{len(rows)} rows] {shown}{more}"
+    if not parameters:
+        return None
+    return f"[parameters] {format_value(parameters)}"
+
+
+def tidy(sql: str) -> str:
+    """SQL text without the trailing spaces SQLAlchemy leaves before each line break.
+
+    >>> tidy("SELECT 1 \\nFROM t ")
+    'SELECT 1\\nFROM t'
+    """
+    return "\n".join(line.rstrip() for line in sql.strip().splitlines())
+
+
+@dataclass
+class Statement:
+    """One statement sent to the database: its SQL text, its parameters and whether it was an executemany."""
+
+    sql: str
+    parameters: Any
+    executemany: bool = False
+
+    def __str__(self) -> str:
+        line = format_parameters(self.parameters, self.executemany)
+        return self.sql if line is None else f"{self.sql}\n{line}"
+
+
+@dataclass
+class QueryCounter:
+    """What :func:`count_queries` collects: ``.count`` and the ``.statements`` themselves."""
+
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """How many statements ran (an executemany counts as one round trip)."""
+        return len(self.statements)
+
+    def __repr__(self) -> str:
+        return f"QueryCounter(count={self.count})"
+
+
+@contextmanager
+def _listening(
+    on_statement: Any, on_transaction: Any = None
+) -> Iterator[None]:
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        on_statement(Statement(tidy(statement), parameters, executemany))
+
+    hooks: list[tuple[str, Any]] = [("before_cursor_execute", before_cursor_execute)]
+    if on_transaction is not None:
+        hooks += [
+            ("begin", lambda conn: on_transaction("BEGIN (implicit)")),
+            ("commit", lambda conn: on_transaction("COMMIT")),
+            ("rollback", lambda conn: on_transaction("ROLLBACK")),
+        ]
+    # Listening on the Engine class also reaches every AsyncEngine's sync_engine, old or new.
+    for name, hook in hooks:
+        event.listen(Engine, name, hook)
+    try:
+        yield
+    finally:
+        for name, hook in hooks:
+            event.remove(Engine, name, hook)
+
+
+@contextmanager
+def show_sql(parameters: bool = True, limit: int | None = 30, transactions: bool = True) -> Iterator[QueryCounter]:
+    """Print every statement executed inside the block, with its parameters; no timestamps, no timings.
+
+    ``limit`` caps how many statements are printed (the rest are counted in one closing line);
+    ``transactions=False`` leaves out ``BEGIN``/``COMMIT``/``ROLLBACK``. The block yields a
+    :class:`QueryCounter` too.
+
+    >>> with show_sql():                                   # doctest: +SKIP
+    ...     user = await session.get(User, 1)
+    BEGIN (implicit)
+    SELECT users.name, users.email, ... FROM users WHERE users.id = ?
+    [parameters] (1,)
+    """
+    counter = QueryCounter()
+    hidden = 0
+
+    def emit(text: str) -> None:
+        nonlocal hidden
+        if limit is not None and counter.count > limit:
+            hidden += 1
+            return
+        print(text)
+
+    def on_statement(statement: Statement) -> None:
+        counter.statements.append(statement)
+        emit(str(statement) if parameters else statement.sql)
+
+    def on_transaction(word: str) -> None:
+        if limit is not None and counter.count > limit:
+            return
+        print(word)
+
+    with _listening(on_statement, on_transaction if transactions else None):
+        try:
+            yield counter
+        finally:
+            if hidden:
+                print(f"… {hidden} more statements not shown ({counter.count} in all)")
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    """Count the statements executed inside the block (printing nothing).
+
+    >>> with count_queries() as queries:                   # doctest: +SKIP
+    ...     await session.scalars(select(User))
+    >>> queries.count                                      # doctest: +SKIP
+    1
+    """
+    counter = QueryCounter()
+    with _listening(counter.statements.append):
+        yield counter
+
+
+@contextmanager
+def expect_queries(expected: int) -> Iterator[QueryCounter]:
+    """Fail with :class:`AssertionError`, listing every statement, unless exactly ``expected`` ran.
+
+    >>> with expect_queries(2):                            # doctest: +SKIP
+    ...     users = (await session.scalars(select(User).options(selectinload(User.posts)))).all()
+    """
+    with count_queries() as counter:
+        yield counter
+    if counter.count != expected:
+        listing = "\n".join(f"{number}. {statement}" for number, statement in enumerate(counter.statements, 1))
+        raise AssertionError(f"expected {expected} statements, {counter.count} ran:\n{listing}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# What a statement compiles to
+# --------------------------------------------------------------------------------------------------------------
+
+
+def dialect_named(name: str | None = None) -> Dialect:
+    """A dialect object by name (``sqlite``, ``postgresql``, ``mysql``, ``mariadb``); default: the lesson's."""
+    if name is None:
+        name = _current_backend()
+    if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.dialect()
+    if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.dialect()
+    if name in {"mysql", "mariadb"}:
+        from sqlalchemy.dialects import mysql
+
+        return mysql.dialect(is_mariadb=name == "mariadb")
+    raise ValueError(f"unknown dialect {name!r}; use sqlite, postgresql, mysql or mariadb")
+
+
+def _current_backend() -> str:
+    from lessons import database
+    from lessons.settings import get_settings
+
+    try:
+        return database.current().backend
+    except RuntimeError:
+        return get_settings().backend
+
+
+def to_sql(statement: ClauseElement, dialect: str | Dialect | None = None) -> str:
+    """The SQL a statement compiles to, with its values inlined (Eloquent's ``toSql()``, plus bindings).
+
+    For reading only: values are inlined for display. What really runs keeps them as bound parameters.
+
+    >>> from sqlalchemy import select
+    >>> from lessons.models import Post
+    >>> print(to_sql(select(Post.id).where(Post.title.like("%SQL%")).limit(3), "postgresql"))
+    SELECT posts.id
+    FROM posts
+    WHERE posts.title LIKE '%SQL%'
+     LIMIT 3
+    """
+    if not isinstance(dialect, Dialect):
+        dialect = dialect_named(dialect)
+    try:
+        return tidy(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
+    except Exception:  # a value with no literal form (bytes, JSON …): show the placeholders and the values
+        compiled = statement.compile(dialect=dialect)
+        return f"{tidy(str(compiled))}\n[parameters] {format_value(compiled.params)}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Query plans
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Explain(Executable, ClauseElement):
+    """``EXPLAIN`` (``EXPLAIN QUERY PLAN`` on SQLite) in front of any statement, with its parameters bound."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+
+
+@compiles(Explain)
+def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    prefix = "EXPLAIN QUERY PLAN " if compiler.dialect.name == "sqlite" else "EXPLAIN "
+    return prefix + compiler.process(element.statement, **kw)
+
+
+@dataclass
+class QueryPlan:
+    """A query plan: print it, or test it with ``"USING INDEX" in plan``."""
+
+    backend: str
+    lines: Sequence[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def __contains__(self, fragment: str) -> bool:
+        return fragment in self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _sqlite_tree(rows: Sequence[Sequence[Any]]) -> list[str]:
+    # Rows are (id, parent, notused, detail); draw them the way the sqlite3 shell does.
+    children: dict[int, list[tuple[int, str]]] = {}
+    for node_id, parent, _notused, detail in rows:
+        children.setdefault(parent, []).append((node_id, detail))
+    lines = ["QUERY PLAN"]
+
+    def walk(parent: int, indent: str) -> None:
+        kids = children.get(parent, [])
+        for index, (node_id, detail) in enumerate(kids):
+            last = index == len(kids) - 1
+            lines.append(f"{indent}{'`--' if last else '|--'}{detail}")
+            walk(node_id, indent + ("   " if last else "|  "))
+
+    walk(0, "")
+    return lines
+
+
+async def explain(statement: ClauseElement, on: Any = None) -> QueryPlan:
+    """The query plan for ``statement`` on the lesson's database (or ``on``: a database, engine, or session).
+
+    SQLite: ``EXPLAIN QUERY PLAN`` drawn as a tree; PostgreSQL: ``EXPLAIN``; MariaDB: ``EXPLAIN`` as a table.
+
+    >>> await explain(select(Post).where(Post.user_id == 3))   # doctest: +SKIP
+    QUERY PLAN
+    `--SEARCH posts USING INDEX ix_posts_user_id (user_id=?)
+    """
+    from lessons import database
+
+    target = database.current() if on is None else on
+    if isinstance(target, database.LessonDatabase):
+        target = target.engine
+    if isinstance(target, AsyncSession):
+        backend = target.get_bind().dialect.name
+        result = await target.execute(Explain(statement))
+    elif isinstance(target, AsyncConnection):
+        backend = target.dialect.name
+        result = await target.execute(Explain(statement))
+    elif isinstance(target, AsyncEngine):
+        backend = target.dialect.name
+        async with target.connect() as conn:
+            result = await conn.execute(Explain(statement))
+    else:
+        raise TypeError(f"explain() runs on a LessonDatabase, AsyncEngine, AsyncSession or AsyncConnection, "
+                        f"not {type(target).__name__}")
+    rows = result.all()
+    if backend == "sqlite":
+        return QueryPlan(backend, _sqlite_tree(rows))
+    if backend == "postgresql":
+        return QueryPlan(backend, [row[0] for row in rows])
+    keys = list(result.keys())
+    wanted = [key for key in ("table", "type", "possible_keys", "key", "rows", "Extra") if key in keys]
+    lines = [" | ".join(wanted)]
+    for row in rows:
+        mapping = dict(zip(keys, row, strict=True))
+        lines.append(" | ".join(str(mapping[key]) for key in wanted))
+    return QueryPlan(backend, lines)

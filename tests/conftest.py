@@ -1,0 +1,72 @@
+"""Shared fixtures: the database matrix.
+
+``course_url`` runs a test once per backend: SQLite always; PostgreSQL and MariaDB when
+``TEST_POSTGRES_URL`` / ``TEST_MARIADB_URL`` are set. On a laptop without those servers the tests are
+skipped with the reason shown; under CI (``CI=true``) a missing URL or an unreachable server fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from lessons import clock
+from lessons.database import LessonDatabase, fresh_database
+from lessons.settings import get_settings
+
+SERVERS = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _reachable(url: str) -> bool:
+    parsed = make_url(url)
+    try:
+        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 0), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def server_url(backend: str) -> str:
+    """The URL for a server backend, or skip (fail under CI) when it is not configured or not reachable."""
+    variable = SERVERS[backend]
+    url = os.environ.get(variable)
+    if not url:
+        message = f"{backend}: set {variable} to run this test on {backend}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI must not skip database tests)")
+        pytest.skip(message)
+    if not _reachable(url):
+        message = f"{backend}: the server at {make_url(url).render_as_string(hide_password=True)} is not reachable"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def course_url(request: pytest.FixtureRequest) -> str:
+    """A base database URL for each backend of the matrix."""
+    if request.param == "sqlite":
+        return get_settings().DATABASE_URL
+    return server_url(request.param)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> None:
+    clock.freeze()
+    yield
+    clock.unfreeze()
+
+
+@pytest.fixture
+async def db(course_url: str, request: pytest.FixtureRequest) -> AsyncIterator[LessonDatabase]:
+    """A fresh seeded database for one test, dropped afterwards."""
+    name = f"test-{request.node.name}-{os.getpid()}"
+    database = await fresh_database(name, course_url, make_current=False)
+    yield database
+    await database.drop()

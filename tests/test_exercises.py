@@ -1,0 +1,84 @@
+"""Every practice checker passes its known-right answers, fails its known-wrong ones, and spots the stub."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from lessons import exercises
+from lessons.exercises import Exercise
+
+ALL = exercises.all_exercises()
+
+
+def cases(kind: str) -> list:
+    return [
+        pytest.param(exercise, answer, id=f"{exercise.id}-{answer.__name__}")
+        for exercise in ALL
+        for answer in getattr(exercise, kind)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def matrix(course_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Checkers use DATABASE_URL, as in a learner's notebook: point it at each backend in turn.
+    from lessons.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", course_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_every_exercise_has_enough_known_answers() -> None:
+    for exercise in ALL:
+        assert len(exercise.right_answers) >= 2, exercise.id
+        assert len(exercise.wrong_answers) >= 2, exercise.id
+        assert len(exercise.hints) >= 2, exercise.id
+
+
+@pytest.mark.parametrize(("exercise", "answer"), cases("right_answers"))
+async def test_right_answers_pass(exercise: Exercise, answer) -> None:  # noqa: ANN001
+    result = await exercise.check(answer)
+    assert result.status == "passed", result.message
+
+
+@pytest.mark.parametrize(("exercise", "answer"), cases("wrong_answers"))
+async def test_wrong_answers_fail_with_a_reason(exercise: Exercise, answer) -> None:  # noqa: ANN001
+    result = await exercise.check(answer)
+    assert result.status == "failed", f"{answer.__name__} was judged {result.status}: {result.message}"
+    assert result.message
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=[exercise.id for exercise in ALL])
+async def test_the_stub_and_nothing_count_as_not_attempted(exercise: Exercise) -> None:
+    async def stub(*args: object, **kwargs: object) -> None:
+        raise NotImplementedError
+
+    assert (await exercise.check(stub)).status == "unattempted"
+    assert (await exercise.check(None)).status == "unattempted"
+
+
+async def test_a_checker_never_raises_on_broken_code() -> None:
+    async def broken(session: object) -> int:
+        raise RuntimeError("boom")
+
+    result = await exercises.get("00.count_active_users").check(broken)
+    assert result.status == "failed"
+    assert result.message == "your code raised RuntimeError: boom"
+
+
+async def test_a_called_function_is_explained_not_awaited() -> None:
+    async def answer(session: object) -> int:
+        return 1
+
+    result = await exercises.get("00.count_active_users").check(answer(None))
+    assert result.status == "failed" and "pass the function itself" in result.message
+
+
+def test_checkers_leave_no_database_behind() -> None:
+    from lessons.settings import DATA_DIR
+
+    leftovers = [path.name for path in DATA_DIR.glob(f"*check*{os.getpid()}*")]
+    assert leftovers == []

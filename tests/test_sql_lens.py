@@ -1,0 +1,86 @@
+"""The SQL lens: deterministic output, exact counts, and failures that list the statements."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lessons.models import Post, User
+from lessons.sql import count_queries, expect_queries, explain, to_sql
+
+
+async def capture_show_sql(db) -> str:  # noqa: ANN001
+    from lessons.sql import show_sql
+
+    out = io.StringIO()
+    async with db.Session() as session:
+        with contextlib.redirect_stdout(out), show_sql():
+            user = await session.get(User, 3)
+            user.name = "Renamed"
+            await session.commit()
+    return out.getvalue()
+
+
+async def test_show_sql_prints_the_same_text_on_every_run(db) -> None:  # noqa: ANN001
+    first = await capture_show_sql(db)
+    db = await db.reset()
+    second = await capture_show_sql(db)
+    assert first == second
+    if db.backend == "sqlite":
+        assert first == (
+            "BEGIN (implicit)\n"
+            "SELECT users.id, users.name, users.email, users.age, users.role, users.is_active, "
+            "users.email_verified_at, users.password_hash, users.created_at, users.updated_at\n"
+            "FROM users\n"
+            "WHERE users.id = ?\n"
+            "[parameters] (3,)\n"
+            "UPDATE users SET name=?, updated_at=? WHERE users.id = ?\n"
+            "[parameters] ('Renamed', '2025-01-15 09:00:00.000000', 3)\n"
+            "COMMIT\n"
+        )
+
+
+async def test_count_queries_counts_selectinload_as_two(db) -> None:  # noqa: ANN001
+    async with db.Session() as session:
+        with count_queries() as queries:
+            users = (await session.scalars(select(User).where(User.id <= 5).options(selectinload(User.posts)))).all()
+        assert queries.count == 2
+        assert len(users) == 5
+
+
+async def test_expect_queries_fails_and_lists_the_statements(db) -> None:  # noqa: ANN001
+    async with db.Session() as session:
+        with pytest.raises(AssertionError) as failure, expect_queries(1):
+            await session.get(User, 1)
+            await session.get(User, 2)
+    message = str(failure.value)
+    assert message.startswith("expected 1 statements, 2 ran:")
+    assert "1. SELECT users.id" in message and "2. SELECT users.id" in message
+
+
+async def test_expect_queries_passes_on_the_right_count(db) -> None:  # noqa: ANN001
+    async with db.Session() as session:
+        with expect_queries(1):
+            await session.get(User, 1)
+
+
+def test_to_sql_inlines_values_per_dialect() -> None:
+    statement = select(Post.id).where(Post.user_id == 7, Post.title.like("%SQL%")).limit(3)
+    assert to_sql(statement, "sqlite") == (
+        "SELECT posts.id\nFROM posts\nWHERE posts.user_id = 7 AND posts.title LIKE '%SQL%'\n LIMIT 3 OFFSET 0"
+    )
+    assert "LIMIT 3" in to_sql(statement, "postgresql")
+
+
+async def test_explain_shows_the_index_on_posts_user_id(db) -> None:  # noqa: ANN001
+    plan = await explain(select(Post).where(Post.user_id == 3), on=db)
+    if db.backend == "sqlite":
+        assert plan.text == "QUERY PLAN\n`--SEARCH posts USING INDEX ix_posts_user_id (user_id=?)"
+    elif db.backend == "mysql":
+        assert "ix_posts_user_id" in plan
+    else:
+        assert plan.lines

@@ -1,0 +1,48 @@
+"""show_error: prints the error class, insists on the expected one, and keeps warnings inside the cell."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from lessons.models import User
+from lessons.traps import show_error
+
+
+def test_prints_class_and_first_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with show_error(expected=KeyError):
+        {}["missing"]
+    assert capsys.readouterr().out == "KeyError: 'missing'\n"
+
+
+def test_a_different_error_fails_the_cell() -> None:
+    with pytest.raises(AssertionError, match="expected KeyError, got ValueError"), show_error(expected=KeyError):
+        raise ValueError("nope")
+
+
+def test_no_error_fails_when_one_was_expected() -> None:
+    with pytest.raises(AssertionError, match="nothing was raised"), show_error(expected=KeyError):
+        pass
+
+
+async def test_lazy_load_after_commit_is_caught_by_the_wrapped_class(db, capsys) -> None:  # noqa: ANN001
+    Session = async_sessionmaker(db.engine)  # expire_on_commit=True, the default
+    async with Session() as session:
+        user = await session.get(User, 1)
+        await session.commit()
+        with show_error(expected=MissingGreenlet):
+            _ = user.name
+    out = capsys.readouterr().out
+    assert out.startswith("StatementError (wrapping MissingGreenlet): greenlet_spawn has not been called")
+
+
+async def test_an_unawaited_delete_is_reported_and_deletes_nothing(db, capsys) -> None:  # noqa: ANN001
+    async with db.Session() as session:
+        user = await session.get(User, 5)
+        with show_error():
+            session.delete(user)  # ERRATA 1: a coroutine, never awaited
+        await session.commit()
+    async with db.Session() as session:
+        assert await session.get(User, 5) is not None
+    assert capsys.readouterr().out == "Runtime warning: coroutine 'AsyncSession.delete' was never awaited\n"
