@@ -16,17 +16,17 @@ from lessons.seed import SIZES, ensure_pristine
 from lessons.settings import get_settings
 
 
-async def count(db, model) -> int:  # noqa: ANN001
+async def count(db, model) -> int:
     async with db.Session() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
 
-async def test_fresh_database_is_seeded(db) -> None:  # noqa: ANN001
+async def test_fresh_database_is_seeded(db) -> None:
     assert await count(db, User) == SIZES["default"].users
     assert await count(db, Post) == SIZES["default"].posts
 
 
-async def test_unknown_user_id_is_refused_on_every_backend(db) -> None:  # noqa: ANN001
+async def test_unknown_user_id_is_refused_on_every_backend(db) -> None:
     # ERRATA 11: without PRAGMA foreign_keys=ON, SQLite would accept this row.
     async with db.Session() as session:
         session.add(Post(title="Orphan", content="", user_id=999_999))
@@ -73,7 +73,7 @@ async def test_calling_fresh_database_again_discards_changes(course_url: str) ->
         await db.drop()
 
 
-async def test_timestamps_are_aware_and_both_set_on_insert(db) -> None:  # noqa: ANN001
+async def test_timestamps_are_aware_and_both_set_on_insert(db) -> None:
     async with db.Session() as session:
         user = User(name="Ada", email="ada@example.org")
         session.add(user)
@@ -87,7 +87,7 @@ async def test_timestamps_are_aware_and_both_set_on_insert(db) -> None:  # noqa:
         assert seeded.created_at.tzinfo is timezone.utc
 
 
-async def test_naive_datetimes_are_refused(db) -> None:  # noqa: ANN001
+async def test_naive_datetimes_are_refused(db) -> None:
     from datetime import datetime
 
     async with db.Session() as session:

@@ -39,13 +39,13 @@ def test_every_exercise_has_enough_known_answers() -> None:
 
 
 @pytest.mark.parametrize(("exercise", "answer"), cases("right_answers"))
-async def test_right_answers_pass(exercise: Exercise, answer) -> None:  # noqa: ANN001
+async def test_right_answers_pass(exercise: Exercise, answer) -> None:
     result = await exercise.check(answer)
     assert result.status == "passed", result.message
 
 
 @pytest.mark.parametrize(("exercise", "answer"), cases("wrong_answers"))
-async def test_wrong_answers_fail_with_a_reason(exercise: Exercise, answer) -> None:  # noqa: ANN001
+async def test_wrong_answers_fail_with_a_reason(exercise: Exercise, answer) -> None:
     result = await exercise.check(answer)
     assert result.status == "failed", f"{answer.__name__} was judged {result.status}: {result.message}"
     assert result.message

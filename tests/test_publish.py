@@ -20,12 +20,12 @@ def test_every_lesson_exists_in_both_folders() -> None:
 
 
 @pytest.mark.parametrize("path", SOLUTION_FILES, ids=[path.stem for path in SOLUTION_FILES])
-def test_solution_notebooks_are_executed_and_clean(path) -> None:  # noqa: ANN001
+def test_solution_notebooks_are_executed_and_clean(path) -> None:
     assert problems(nbformat.read(path, as_version=4)) == []
 
 
 @pytest.mark.parametrize("path", SOLUTION_FILES, ids=[path.stem for path in SOLUTION_FILES])
-def test_learner_notebooks_hold_no_answers_and_no_outputs(path) -> None:  # noqa: ANN001
+def test_learner_notebooks_hold_no_answers_and_no_outputs(path) -> None:
     learner = nbformat.read(NOTEBOOKS / path.name, as_version=4)
     for cell in learner.cells:
         assert "BEGIN SOLUTION" not in cell.source
@@ -34,7 +34,9 @@ def test_learner_notebooks_hold_no_answers_and_no_outputs(path) -> None:  # noqa
 
 
 def test_strip_solutions_keeps_the_indent_and_uses_the_stub() -> None:
-    source = "async def f(s):\n    x = 1\n    # BEGIN SOLUTION\n    # STUB: return None\n    return x\n    # END SOLUTION\n"
+    source = (
+        "async def f(s):\n    x = 1\n    # BEGIN SOLUTION\n    # STUB: return None\n    return x\n    # END SOLUTION\n"
+    )
     assert strip_solutions(source) == "async def f(s):\n    x = 1\n    return None\n"
 
 

@@ -18,7 +18,7 @@ def test_generating_twice_gives_identical_rows() -> None:
     assert generate("default") == generate("default")
 
 
-async def test_seeding_twice_gives_identical_databases(tmp_path) -> None:  # noqa: ANN001
+async def test_seeding_twice_gives_identical_databases(tmp_path) -> None:
     dumps = []
     for name in ("one", "two"):
         path = tmp_path / f"{name}.sqlite3"

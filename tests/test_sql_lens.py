@@ -13,7 +13,7 @@ from lessons.models import Post, User
 from lessons.sql import count_queries, expect_queries, explain, to_sql
 
 
-async def capture_show_sql(db) -> str:  # noqa: ANN001
+async def capture_show_sql(db) -> str:
     from lessons.sql import show_sql
 
     out = io.StringIO()
@@ -25,7 +25,7 @@ async def capture_show_sql(db) -> str:  # noqa: ANN001
     return out.getvalue()
 
 
-async def test_show_sql_prints_the_same_text_on_every_run(db) -> None:  # noqa: ANN001
+async def test_show_sql_prints_the_same_text_on_every_run(db) -> None:
     first = await capture_show_sql(db)
     db = await db.reset()
     second = await capture_show_sql(db)
@@ -44,7 +44,7 @@ async def test_show_sql_prints_the_same_text_on_every_run(db) -> None:  # noqa: 
         )
 
 
-async def test_count_queries_counts_selectinload_as_two(db) -> None:  # noqa: ANN001
+async def test_count_queries_counts_selectinload_as_two(db) -> None:
     async with db.Session() as session:
         with count_queries() as queries:
             users = (await session.scalars(select(User).where(User.id <= 5).options(selectinload(User.posts)))).all()
@@ -52,7 +52,7 @@ async def test_count_queries_counts_selectinload_as_two(db) -> None:  # noqa: AN
         assert len(users) == 5
 
 
-async def test_expect_queries_fails_and_lists_the_statements(db) -> None:  # noqa: ANN001
+async def test_expect_queries_fails_and_lists_the_statements(db) -> None:
     async with db.Session() as session:
         with pytest.raises(AssertionError) as failure, expect_queries(1):
             await session.get(User, 1)
@@ -62,7 +62,7 @@ async def test_expect_queries_fails_and_lists_the_statements(db) -> None:  # noq
     assert "1. SELECT users.id" in message and "2. SELECT users.id" in message
 
 
-async def test_expect_queries_passes_on_the_right_count(db) -> None:  # noqa: ANN001
+async def test_expect_queries_passes_on_the_right_count(db) -> None:
     async with db.Session() as session:
         with expect_queries(1):
             await session.get(User, 1)
@@ -76,7 +76,7 @@ def test_to_sql_inlines_values_per_dialect() -> None:
     assert "LIMIT 3" in to_sql(statement, "postgresql")
 
 
-async def test_explain_shows_the_index_on_posts_user_id(db) -> None:  # noqa: ANN001
+async def test_explain_shows_the_index_on_posts_user_id(db) -> None:
     plan = await explain(select(Post).where(Post.user_id == 3), on=db)
     if db.backend == "sqlite":
         assert plan.text == "QUERY PLAN\n`--SEARCH posts USING INDEX ix_posts_user_id (user_id=?)"

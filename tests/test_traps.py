@@ -26,7 +26,7 @@ def test_no_error_fails_when_one_was_expected() -> None:
         pass
 
 
-async def test_lazy_load_after_commit_is_caught_by_the_wrapped_class(db, capsys) -> None:  # noqa: ANN001
+async def test_lazy_load_after_commit_is_caught_by_the_wrapped_class(db, capsys) -> None:
     Session = async_sessionmaker(db.engine)  # expire_on_commit=True, the default
     async with Session() as session:
         user = await session.get(User, 1)
@@ -37,7 +37,7 @@ async def test_lazy_load_after_commit_is_caught_by_the_wrapped_class(db, capsys)
     assert out.startswith("StatementError (wrapping MissingGreenlet): greenlet_spawn has not been called")
 
 
-async def test_an_unawaited_delete_is_reported_and_deletes_nothing(db, capsys) -> None:  # noqa: ANN001
+async def test_an_unawaited_delete_is_reported_and_deletes_nothing(db, capsys) -> None:
     async with db.Session() as session:
         user = await session.get(User, 5)
         with show_error():
