@@ -1,0 +1,1 @@
+"""Benchmarks that measure the course's speed targets (``make bench``)."""
