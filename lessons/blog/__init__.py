@@ -1,0 +1,19 @@
+"""The blog API: the chapter's complete example, built as a FastAPI application a FastAPI developer recognises.
+
+- ``settings.py``  – what the server needs (host, port, which lesson database)
+- ``deps.py``      – ``SessionDep`` (one session per request) and validated paging parameters
+- ``schemas.py``   – Pydantic v2 request and response models (``password_hash`` is in none of them)
+- ``routes/``      – one router per resource: users, posts, comments
+- ``app.py``       – ``create_app()``: the application, its lifespan and its error handlers
+
+Run it with ``make api`` (or ``python -m lessons.blog``), then open http://127.0.0.1:8000/docs.
+
+>>> from lessons.blog import create_app
+>>> app = create_app()
+>>> sorted(route.path for route in app.routes if route.path.startswith("/users"))[:2]
+['/users', '/users/search']
+"""
+
+from lessons.blog.app import create_app
+
+__all__ = ["create_app"]

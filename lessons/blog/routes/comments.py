@@ -1,0 +1,65 @@
+"""Comments: listed and created under their post (``/posts/{post_id}/comments``), read and deleted by id."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lessons.blog.deps import CommentId, PageNumber, PageSize, PostId, SessionDep
+from lessons.blog.routes.errors import NOT_FOUND, not_found
+from lessons.blog.schemas import CommentCreate, CommentRead
+from lessons.models import Comment, Post, User
+from lessons.pagination import Page, paginate
+
+router = APIRouter(tags=["comments"])
+
+
+@router.get("/posts/{post_id}/comments", response_model=Page[CommentRead], responses=NOT_FOUND)
+async def list_comments(
+    post_id: PostId, session: SessionDep, page: PageNumber = 1, size: PageSize = 10
+) -> Page[CommentRead]:
+    if await session.get(Post, post_id) is None:
+        raise not_found("post", post_id)
+    statement = (
+        select(Comment).where(Comment.post_id == post_id).options(selectinload(Comment.author)).order_by(Comment.id)
+    )
+    return await paginate(session, statement, page, size)
+
+
+@router.post(
+    "/posts/{post_id}/comments",
+    response_model=CommentRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND,
+)
+async def create_comment(post_id: PostId, body: CommentCreate, session: SessionDep) -> Comment:
+    if await session.get(Post, post_id) is None:
+        raise not_found("post", post_id)
+    if await session.get(User, body.user_id) is None:
+        raise not_found("user", body.user_id)
+    comment = Comment(body=body.body, user_id=body.user_id, post_id=post_id)
+    session.add(comment)
+    await session.commit()
+    await session.refresh(comment, ["author"])
+    return comment
+
+
+@router.get("/comments/{comment_id}", response_model=CommentRead, responses=NOT_FOUND)
+async def read_comment(comment_id: CommentId, session: SessionDep) -> Comment:
+    comment = await session.scalar(
+        select(Comment).where(Comment.id == comment_id).options(selectinload(Comment.author))
+    )
+    if comment is None:
+        raise not_found("comment", comment_id)
+    return comment
+
+
+@router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+async def delete_comment(comment_id: CommentId, session: SessionDep) -> Response:
+    comment = await session.get(Comment, comment_id)
+    if comment is None:
+        raise not_found("comment", comment_id)
+    await session.delete(comment)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
