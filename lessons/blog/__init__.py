@@ -10,7 +10,7 @@ Run it with ``make api`` (or ``python -m lessons.blog``), then open http://127.0
 
 >>> from lessons.blog import create_app
 >>> app = create_app()
->>> sorted(route.path for route in app.routes if route.path.startswith("/users"))[:2]
+>>> [path for path in app.openapi()["paths"] if path.startswith("/users")][:2]
 ['/users', '/users/search']
 """
 

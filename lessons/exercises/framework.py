@@ -13,9 +13,11 @@ states: passed, not attempted yet, or failed with a specific reason. It never ra
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import os
 import textwrap
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -54,8 +56,18 @@ class Result:
 
 def describe(error: BaseException) -> str:
     """An exception as ``ClassName: first line of the message``, the way the lessons print errors."""
-    message = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+    from lessons.traps import describe as describe_error
+
+    return describe_error(error)
+
+
+def statements(count: int) -> str:
+    """``1 statement``, ``3 statements``: for checkers' messages.
+
+    >>> statements(1), statements(2)
+    ('1 statement', '2 statements')
+    """
+    return f"{count} statement{'' if count == 1 else 's'}"
 
 
 class Exercise:
@@ -101,16 +113,21 @@ class Exercise:
             return Result("failed", f"check() takes your function; got {type(answer).__name__}.")
         # A database of the checker's own, named per process: two kernels checking at once never collide.
         db = await database.fresh_database(f"check-{self.id}-{os.getpid()}", make_current=False)
-        try:
-            message = await self.judge(answer, db)
-        except Unattempted:
-            return Result("unattempted", "replace `raise NotImplementedError` with your code, then run this again.")
-        except Incorrect as reason:
-            return Result("failed", str(reason))
-        except Exception as error:  # the learner's code raised: say which error, never re-raise
-            return Result("failed", f"your code raised {describe(error)}")
-        finally:
-            await db.drop()
+        # A learner's lazy load leaves an un-awaited coroutine behind; it would warn in some later cell.
+        # Collect it here, inside the check, and keep its warning out of the notebook.
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            try:
+                message = await self.judge(answer, db)
+            except Unattempted:
+                return Result("unattempted", "replace `raise NotImplementedError` with your code, then run this again.")
+            except Incorrect as reason:
+                return Result("failed", str(reason))
+            except Exception as error:  # the learner's code raised: say which error, never re-raise
+                return Result("failed", f"your code raised {describe(error)}")
+            finally:
+                await db.drop()
+                gc.collect()
         return Result("passed", message)
 
     def hint(self, number: int = 1) -> None:
