@@ -1,0 +1,198 @@
+"""A reference solution to the capstone (lesson 15): the task manager moved from a JSON file onto SQLAlchemy.
+
+Models for users and tasks with a relationship, a one-off import of the legacy JSON, async CRUD functions and
+a FastAPI router, assembled by :func:`build_task_manager`. The checker in ``lesson15.py`` judges any design
+through the HTTP API alone; this is one design that passes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ForeignKey, String, Text, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
+
+from lessons.types import UTCDateTime
+
+
+class TaskBase(DeclarativeBase):
+    pass
+
+
+class TaskOwner(TaskBase):
+    __tablename__ = "tm_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    tasks: Mapped[list[Task]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+
+
+class Task(TaskBase):
+    __tablename__ = "tm_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(default=False)
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("tm_users.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[TaskOwner] = relationship(back_populates="tasks")
+
+
+async def import_legacy(session: AsyncSession, data: dict[str, Any]) -> None:
+    """Copy every user and task of the legacy JSON, keeping their ids; ``due`` becomes an aware datetime."""
+    session.add_all(TaskOwner(id=u["id"], name=u["name"], email=u["email"]) for u in data["users"])
+    session.add_all(
+        Task(
+            id=t["id"],
+            title=t["title"],
+            description=t["description"],
+            done=t["done"],
+            due=datetime.fromisoformat(t["due"]) if t["due"] else None,
+            priority=t["priority"],
+            owner_id=t["owner_id"],
+        )
+        for t in data["tasks"]
+    )
+    await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows came with their own ids: move PostgreSQL's id sequences past them, or the next INSERT collides.
+        for table in ("tm_users", "tm_tasks"):
+            await session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
+    await session.commit()
+
+
+class OwnerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    email: str
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    title: str
+    description: str
+    done: bool
+    due: datetime | None
+    priority: Literal["low", "normal", "high"]
+    owner: OwnerRead
+
+
+class TaskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    done: bool = False
+    due: datetime | None = None
+    priority: Literal["low", "normal", "high"] = "normal"
+    owner_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class TaskUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    done: bool | None = None
+    due: datetime | None = None
+    priority: Literal["low", "normal", "high"] | None = None
+
+
+TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+async def list_tasks(session: AsyncSession, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
+    statement = select(Task).options(selectinload(Task.owner)).order_by(Task.id)
+    if owner_id is not None:
+        statement = statement.where(Task.owner_id == owner_id)
+    if done is not None:
+        statement = statement.where(Task.done == done)
+    return list((await session.scalars(statement)).all())
+
+
+async def get_task(session: AsyncSession, task_id: int) -> Task:
+    task = await session.scalar(select(Task).where(Task.id == task_id).options(selectinload(Task.owner)))
+    if task is None:
+        raise HTTPException(404, f"no task with id {task_id}")
+    return task
+
+
+async def remove_task(session: AsyncSession, task: Task) -> None:
+    await session.delete(task)  # awaited: an un-awaited delete answers 204 and deletes nothing
+    await session.commit()
+
+
+def task_router(lister: Any = list_tasks, remover: Any = remove_task) -> APIRouter:
+    """The ``/tasks`` routes; ``lister`` and ``remover`` are the CRUD functions they call."""
+    router = APIRouter(prefix="/tasks")
+
+    async def session_for(request: Request) -> AsyncSession:
+        return request.app.state.Session()
+
+    @router.get("", response_model=list[TaskRead])
+    async def read_tasks(request: Request, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
+        async with await session_for(request) as session:
+            return await lister(session, owner_id, done)
+
+    @router.get("/{task_id}", response_model=TaskRead)
+    async def read_task(request: Request, task_id: TaskId) -> Task:
+        async with await session_for(request) as session:
+            return await get_task(session, task_id)
+
+    @router.post("", response_model=TaskRead, status_code=status.HTTP_201_CREATED)
+    async def create_task(request: Request, body: TaskCreate) -> Task:
+        async with await session_for(request) as session:
+            if await session.get(TaskOwner, body.owner_id) is None:
+                raise HTTPException(404, f"no user with id {body.owner_id}")
+            task = Task(**body.model_dump())
+            session.add(task)
+            await session.commit()
+            return await get_task(session, task.id)
+
+    @router.patch("/{task_id}", response_model=TaskRead)
+    async def update_task(request: Request, task_id: TaskId, body: TaskUpdate) -> Task:
+        async with await session_for(request) as session:
+            task = await get_task(session, task_id)
+            for field, value in body.model_dump(exclude_unset=True).items():
+                setattr(task, field, value)
+            await session.commit()
+            return task
+
+    @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+    async def delete_task(request: Request, task_id: TaskId) -> Response:
+        async with await session_for(request) as session:
+            await remover(session, await get_task(session, task_id))
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
+async def prepare(engine: AsyncEngine, data: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
+    """Create the tables on ``engine`` and import ``data``; return the session factory."""
+    async with engine.begin() as conn:
+        await conn.run_sync(TaskBase.metadata.create_all)
+    Session = async_sessionmaker(engine, expire_on_commit=False)
+    async with Session() as session:
+        await import_legacy(session, data)
+    return Session
+
+
+def assemble(Session: async_sessionmaker[AsyncSession], router: APIRouter) -> FastAPI:
+    app = FastAPI(title="Task manager")
+    app.state.Session = Session
+    app.include_router(router)
+    return app
+
+
+async def build_task_manager(engine: AsyncEngine, data: dict[str, Any]) -> FastAPI:
+    """Create the tables on ``engine``, import ``data``, and return the API serving it."""
+    return assemble(await prepare(engine, data), task_router())
