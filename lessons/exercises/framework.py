@@ -159,20 +159,23 @@ def register(exercise_class: type[Exercise]) -> Exercise:
     return exercise
 
 
-def _load_all() -> None:
+def _load_all(prefix: str = "lesson") -> None:
     import importlib
     import pkgutil
 
     import lessons.exercises as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name.startswith("lesson"):
+        if module.name.startswith(prefix):
             importlib.import_module(f"{package.__name__}.{module.name}")
 
 
 def get(exercise_id: str) -> Exercise:
     """The checker for ``exercise_id`` (e.g. ``"00.count_active_users"``)."""
-    _load_all()
+    # Import just the lesson's own modules (lesson14a, lesson14b … for "14.x"): a notebook needs no others.
+    _load_all(f"lesson{exercise_id.split('.')[0]}")
+    if exercise_id not in _registry:
+        _load_all()
     try:
         return _registry[exercise_id]
     except KeyError:
