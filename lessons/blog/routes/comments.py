@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lessons.blog.crud import delete_or_404, get_or_404
 from lessons.blog.deps import CommentId, PageNumber, PageSize, PostId, SessionDep
 from lessons.blog.routes.errors import NOT_FOUND, not_found
 from lessons.blog.schemas import CommentCreate, CommentRead
@@ -19,8 +20,7 @@ router = APIRouter(tags=["comments"])
 async def list_comments(
     post_id: PostId, session: SessionDep, page: PageNumber = 1, size: PageSize = 10
 ) -> Page[CommentRead]:
-    if await session.get(Post, post_id) is None:
-        raise not_found("post", post_id)
+    await get_or_404(session, Post, post_id, "post")
     statement = (
         select(Comment).where(Comment.post_id == post_id).options(selectinload(Comment.author)).order_by(Comment.id)
     )
@@ -34,10 +34,8 @@ async def list_comments(
     responses=NOT_FOUND,
 )
 async def create_comment(post_id: PostId, body: CommentCreate, session: SessionDep) -> Comment:
-    if await session.get(Post, post_id) is None:
-        raise not_found("post", post_id)
-    if await session.get(User, body.user_id) is None:
-        raise not_found("user", body.user_id)
+    await get_or_404(session, Post, post_id, "post")
+    await get_or_404(session, User, body.user_id, "user")
     comment = Comment(body=body.body, user_id=body.user_id, post_id=post_id)
     session.add(comment)
     await session.commit()
@@ -57,9 +55,5 @@ async def read_comment(comment_id: CommentId, session: SessionDep) -> Comment:
 
 @router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_comment(comment_id: CommentId, session: SessionDep) -> Response:
-    comment = await session.get(Comment, comment_id)
-    if comment is None:
-        raise not_found("comment", comment_id)
-    await session.delete(comment)
-    await session.commit()
+    await delete_or_404(session, Comment, comment_id, "comment")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from lessons.blog.crud import delete_or_404, get_or_404
 from lessons.blog.deps import PageNumber, PageSize, PostId, SessionDep
 from lessons.blog.routes.errors import NOT_FOUND, not_found
 from lessons.blog.schemas import PostCreate, PostRead, PostUpdate, PostWithComments
@@ -50,8 +51,7 @@ async def read_post(post_id: PostId, session: SessionDep) -> Post:
 
 @router.post("", response_model=PostRead, status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
 async def create_post(body: PostCreate, session: SessionDep) -> Post:
-    if await session.get(User, body.user_id) is None:
-        raise not_found("user", body.user_id)
+    await get_or_404(session, User, body.user_id, "user")
     post = Post(**body.model_dump())
     session.add(post)
     await session.commit()
@@ -70,9 +70,5 @@ async def update_post(post_id: PostId, body: PostUpdate, session: SessionDep) ->
 
 @router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_post(post_id: PostId, session: SessionDep) -> Response:
-    post = await session.get(Post, post_id)
-    if post is None:
-        raise not_found("post", post_id)
-    await session.delete(post)  # awaited: the chapter's un-awaited delete answered 204 and kept the row
-    await session.commit()
+    await delete_or_404(session, Post, post_id, "post")  # the chapter's version answered 204 and kept the row
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from lessons.blog.crud import commit_or_409, delete_or_404, get_or_404
 from lessons.blog.deps import PageNumber, PageSize, SessionDep, UserId
-from lessons.blog.routes.errors import CONFLICT, NOT_FOUND, conflict, not_found
+from lessons.blog.routes.errors import CONFLICT, NOT_FOUND
 from lessons.blog.schemas import PostRead, UserCreate, UserRead, UserUpdate
 from lessons.models import Post, User
 from lessons.pagination import Page, paginate
@@ -42,48 +42,31 @@ async def search_users(
 
 @router.get("/{user_id}", response_model=UserRead, responses=NOT_FOUND)
 async def read_user(user_id: UserId, session: SessionDep) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise not_found("user", user_id)
-    return user
+    return await get_or_404(session, User, user_id, "user")
 
 
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 async def create_user(body: UserCreate, session: SessionDep) -> User:
     user = User(**body.model_dump())
     session.add(user)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise conflict(f"a user with email {body.email} already exists") from None
+    await commit_or_409(session, f"a user with email {body.email} already exists")
     return user
 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=NOT_FOUND | CONFLICT)
 async def update_user(user_id: UserId, body: UserUpdate, session: SessionDep) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise not_found("user", user_id)
+    user = await get_or_404(session, User, user_id, "user")
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is not None or field == "age":
             setattr(user, field, value)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise conflict(f"a user with email {body.email} already exists") from None
+    await commit_or_409(session, f"a user with email {body.email} already exists")
     return user
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_user(user_id: UserId, session: SessionDep) -> Response:
     """Delete the user; the database deletes their posts, comments and profile (ON DELETE CASCADE)."""
-    user = await session.get(User, user_id)
-    if user is None:
-        raise not_found("user", user_id)
-    await session.delete(user)  # a coroutine: without await nothing is deleted (ERRATA 1)
-    await session.commit()
+    await delete_or_404(session, User, user_id, "user")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -91,7 +74,6 @@ async def delete_user(user_id: UserId, session: SessionDep) -> Response:
 async def list_user_posts(
     user_id: UserId, session: SessionDep, page: PageNumber = 1, size: PageSize = 10
 ) -> Page[PostRead]:
-    if await session.get(User, user_id) is None:
-        raise not_found("user", user_id)
+    await get_or_404(session, User, user_id, "user")
     statement = select(Post).where(Post.user_id == user_id).options(selectinload(Post.author)).order_by(Post.id)
     return await paginate(session, statement, page, size)
