@@ -17,6 +17,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 #: The moment every lesson starts at, unless it freezes another.
@@ -43,6 +45,23 @@ def travel(**delta: float) -> None:
     if _frozen is None:
         raise RuntimeError("travel() moves a frozen clock; call freeze() first")
     freeze(_frozen + timedelta(**delta))
+
+
+@contextmanager
+def frozen(at: datetime = LESSON_TIME) -> Iterator[None]:
+    """Freeze the clock at ``at`` for a block, then put it back as it was (frozen or running).
+
+    >>> with frozen(datetime(2030, 1, 1, tzinfo=timezone.utc)):
+    ...     now().year
+    2030
+    """
+    global _frozen
+    before = _frozen
+    freeze(at)
+    try:
+        yield
+    finally:
+        _frozen = before
 
 
 def unfreeze() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import Exercise, Incorrect, Unattempted, register
 from lessons.models import User
 from lessons.security import INJECTION_PAYLOADS
 from lessons.traps import describe
@@ -70,6 +70,8 @@ class SafeSearch(Exercise):
             async with db.Session() as session:
                 try:
                     got = await self.call(answer, session, term)
+                except Unattempted:
+                    raise
                 except Exception as error:
                     raise Incorrect(
                         f"searching {term!r} raised {describe(error)}: the term reached the SQL text."
