@@ -99,8 +99,9 @@ class _StatementsRepository:
         return user
 
     async def update(self, id: int, **fields: Any) -> User | None:
-        result = await self.session.execute(sql_update(User).where(User.id == id).values(**fields).returning(User.id))
-        if result.scalar_one_or_none() is None:
+        # No RETURNING: MariaDB has none for UPDATE. rowcount says whether a row matched.
+        result = await self.session.execute(sql_update(User).where(User.id == id).values(**fields))
+        if result.rowcount == 0:
             return None
         await self.session.commit()
         return await self.session.get(User, id, populate_existing=True)
