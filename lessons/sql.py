@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement
@@ -120,6 +121,10 @@ def _listening(
     on_statement: Any, on_transaction: Any = None
 ) -> Iterator[None]:
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        # An "insertmanyvalues" batch (many rows in one INSERT … VALUES (…), (…)) is flagged executemany,
+        # but it is one execute() with one flat tuple of parameters.
+        if context is not None and context.execute_style is ExecuteStyle.INSERTMANYVALUES:
+            executemany = False
         on_statement(Statement(tidy(statement), parameters, executemany))
 
     hooks: list[tuple[str, Any]] = [("before_cursor_execute", before_cursor_execute)]

@@ -45,7 +45,8 @@ def describe(error: BaseException) -> str:
     return f"{name}: {first_line(error)}"
 
 
-def _forget_tracebacks(error: BaseException | None) -> None:
+def forget_tracebacks(error: BaseException | None) -> None:
+    """Clear the frames of an error's tracebacks (and its causes'), so what they held can be collected."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
@@ -53,7 +54,7 @@ def _forget_tracebacks(error: BaseException | None) -> None:
         error.__traceback__ = None
         orig = getattr(error, "orig", None)
         if isinstance(orig, BaseException):
-            _forget_tracebacks(orig)
+            forget_tracebacks(orig)
         error = error.__cause__ or error.__context__
 
 
@@ -86,7 +87,7 @@ def show_error(
             yield caught
         except Exception as error:  # the point of a trap cell is to see this
             caught.error = error
-            _forget_tracebacks(error)
+            forget_tracebacks(error)
         # An un-awaited coroutine only warns when it is collected: collect now, inside the block, after
         # dropping the tracebacks that keep its frames alive (else it warns in some later cell).
         gc.collect()

@@ -124,6 +124,9 @@ class Exercise:
             except Incorrect as reason:
                 return Result("failed", str(reason))
             except Exception as error:  # the learner's code raised: say which error, never re-raise
+                from lessons.traps import forget_tracebacks
+
+                forget_tracebacks(error)  # its frames may hold an un-awaited coroutine: let gc take it now
                 return Result("failed", f"your code raised {describe(error)}")
             finally:
                 await db.drop()

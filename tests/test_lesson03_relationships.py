@@ -1,0 +1,95 @@
+"""Lesson 03: the checkers' reasons, and the relationship facts the lesson teaches, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.orm import relationship, selectinload
+
+from lessons import exercises
+from lessons.database import LessonDatabase
+from lessons.exercises import lesson03
+from lessons.models import Post, Profile, User
+from lessons.sql import count_queries
+
+GRANT_ROLE = exercises.get("03.grant_role")
+MOVE_POST = exercises.get("03.move_post")
+
+EXPECTED_REASONS = {
+    (GRANT_ROLE, lesson03._wrong_replaces_the_roles): "replaces the whole collection",
+    (GRANT_ROLE, lesson03._wrong_adds_it_twice): "already had 'editor'",
+    (GRANT_ROLE, lesson03._wrong_touches_an_unloaded_collection): "not loaded yet (user.roles?)",
+    (GRANT_ROLE, lesson03._wrong_grant_forgets_to_commit): "await session.commit()",
+    (GRANT_ROLE, lesson03._wrong_creates_a_new_role): "second role named 'editor'",
+    (MOVE_POST, lesson03._wrong_uses_unloaded_relationships): "not loaded yet",
+    (MOVE_POST, lesson03._wrong_only_removes_it): "delete-orphan",
+    (MOVE_POST, lesson03._wrong_copies_it): "a copy under a new id",
+    (MOVE_POST, lesson03._wrong_delete_not_awaited): "'AsyncSession.delete' was never awaited",
+    (MOVE_POST, lesson03._wrong_move_forgets_to_commit): "await session.commit()",
+    (MOVE_POST, lesson03._wrong_delete_and_reinsert): "ON DELETE CASCADE",
+}
+
+
+def test_every_wrong_answer_has_a_reason() -> None:
+    for exercise in (GRANT_ROLE, MOVE_POST):
+        assert {answer for (owner, answer) in EXPECTED_REASONS if owner is exercise} == set(exercise.wrong_answers)
+
+
+# On DATABASE_URL only: tests/test_exercises.py already runs every answer on the whole matrix.
+@pytest.mark.parametrize(
+    ("exercise", "answer", "reason"),
+    [(exercise, answer, reason) for (exercise, answer), reason in EXPECTED_REASONS.items()],
+    ids=[f"{exercise.id}-{answer.__name__}" for exercise, answer in EXPECTED_REASONS],
+)
+async def test_wrong_answer_is_told_what_to_fix(exercise, answer, reason: str) -> None:
+    result = await exercise.check(answer)
+    assert result.status == "failed"
+    assert reason in result.message, result.message
+
+
+def test_the_mapper_facts_the_lesson_shows() -> None:
+    posts = inspect(User).relationships["posts"]
+    assert posts.lazy == "select"
+    assert posts.passive_deletes is True
+    assert set(posts.cascade) == {"save-update", "merge", "refresh-expire", "expunge", "delete", "delete-orphan"}
+    assert inspect(User).relationships["profile"].uselist is False
+    with pytest.raises(ArgumentError, match="'refresh'"):
+        relationship("Post", cascade="save-update, refresh")
+
+
+async def test_collections_change_with_the_sql_the_lesson_shows(db: LessonDatabase) -> None:
+    # An unloaded collection cannot be changed under asyncio (bare or wrapped MissingGreenlet, per driver).
+    async with db.Session() as session:
+        user = await session.get(User, 7)
+        post = await session.scalar(select(Post).where(Post.user_id == 7).order_by(Post.id).limit(1))
+
+        async def remove_unloaded() -> None:
+            user.posts.remove(post)
+
+        with pytest.raises(lesson03.LazyLoad):
+            await lesson03.attempt(GRANT_ROLE, remove_unloaded)
+
+    # delete-orphan: removing from the loaded collection is one DELETE.
+    async with db.Session() as session:
+        user = await session.scalar(select(User).options(selectinload(User.posts)).where(User.id == 7))
+        with count_queries() as queries:
+            user.posts.remove(user.posts[0])
+            await session.commit()
+    assert [statement.sql.split()[0] for statement in queries.statements] == ["DELETE"]
+
+    # Replacing a one-to-one in one flush inserts before it deletes: the UNIQUE user_id refuses.
+    async with db.Session() as session:
+        user = await session.scalar(select(User).options(selectinload(User.profile)).where(User.id == 1))
+        user.profile = Profile(bio="new")
+        with pytest.raises(IntegrityError):
+            await session.commit()
+
+    # passive_deletes + ON DELETE CASCADE: one DELETE, and the database removes the posts.
+    async with db.Session() as session:
+        user = await session.get(User, 11)
+        with count_queries() as queries:
+            await session.delete(user)
+            await session.commit()
+        left = await session.scalar(select(func.count()).select_from(Post).where(Post.user_id == 11))
+    assert queries.count == 1 and left == 0
