@@ -229,11 +229,12 @@ def dialect_named(name: str | None = None) -> Dialect:
     if name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.dialect()
+        # "named" parameters: format-style ones would print every literal % doubled (LIKE '%%ann%%').
+        return postgresql.dialect(paramstyle="named")
     if name in {"mysql", "mariadb"}:
         from sqlalchemy.dialects import mysql
 
-        return mysql.dialect(is_mariadb=name == "mariadb")
+        return mysql.dialect(is_mariadb=name == "mariadb", paramstyle="named")
     raise ValueError(f"unknown dialect {name!r}; use sqlite, postgresql, mysql or mariadb")
 
 
