@@ -70,3 +70,16 @@ async def db(course_url: str, request: pytest.FixtureRequest) -> AsyncIterator[L
     database = await fresh_database(name, course_url, make_current=False)
     yield database
     await database.drop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per skip reason (not one per test): what a laptop without the servers did not run."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].removeprefix("Skipped: ")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("skipped")
+        for reason, count in sorted(reasons.items()):
+            terminalreporter.write_line(f"{count} tests skipped: {reason}")
