@@ -16,6 +16,7 @@ WHERE users.id = 5
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -284,10 +285,16 @@ class Explain(Executable, ClauseElement):
         self.statement = statement
 
 
+_plans = itertools.count(1)
+
+
 @compiles(Explain)
 def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
-    prefix = "EXPLAIN QUERY PLAN " if compiler.dialect.name == "sqlite" else "EXPLAIN "
-    return prefix + compiler.process(element.statement, **kw)
+    if compiler.dialect.name == "sqlite":
+        # The driver caches prepared statements by their text, and a cached EXPLAIN keeps showing the plan
+        # from before an index was created or dropped. A numbered comment makes every EXPLAIN a new statement.
+        return f"EXPLAIN QUERY PLAN {compiler.process(element.statement, **kw)} /* plan {next(_plans)} */"
+    return "EXPLAIN " + compiler.process(element.statement, **kw)
 
 
 @dataclass

@@ -15,6 +15,7 @@ ZeroDivisionError: division by zero
 from __future__ import annotations
 
 import gc
+import re
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ def first_line(error: BaseException) -> str:
     # SQLAlchemy prefixes a wrapped error with its class path, e.g. "(sqlite3.IntegrityError) ..."
     if text.startswith("(") and ") " in text:
         text = text.split(") ", 1)[1]
+    # Some messages name an object by its memory address (<User at 0x7f…>): never the same twice.
+    text = re.sub(r" at 0x[0-9a-f]+", "", text)
     return text.split(" (Background on this error at:")[0]
 
 

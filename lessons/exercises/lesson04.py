@@ -1,0 +1,213 @@
+"""Practice for lesson 04: load a few users with their posts in exactly two statements (no N+1)."""
+
+from __future__ import annotations
+
+import gc
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload, subqueryload
+
+from lessons.database import LessonDatabase
+from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.models import Post, User
+from lessons.sql import count_queries
+
+#: Out of order on purpose, and with a user who has written nothing yet (the seed's newest 20 have no posts).
+USER_IDS = [12, 3, 57, 190]
+
+
+async def users_with_posts(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    statement = select(User).where(User.id.in_(user_ids)).order_by(User.id).options(selectinload(User.posts))
+    return list((await session.scalars(statement)).all())
+
+
+async def _right_execute_then_scalars(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    result = await session.execute(
+        select(User).options(selectinload(User.posts)).filter(User.id.in_(user_ids)).order_by(User.id.asc())
+    )
+    return [user for user in result.scalars()]
+
+
+async def _right_subqueryload(session: AsyncSession, user_ids: list[int]) -> Sequence[User]:
+    # An older strategy, also two statements: the second repeats the first as a subquery.
+    statement = select(User).where(User.id.in_(user_ids)).order_by(User.id).options(subqueryload(User.posts))
+    return (await session.scalars(statement)).all()
+
+
+async def _wrong_awaitable_attrs_loop(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    users = (await session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id))).all()
+    for user in users:
+        await user.awaitable_attrs.posts
+    return list(users)
+
+
+async def _wrong_posts_never_loaded(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    return list((await session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id))).all())
+
+
+async def _wrong_lazy_read_in_a_loop(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    users = (await session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id))).all()
+    sum(len(user.posts) for user in users)  # the Eloquent habit: a plain read that would lazy load
+    return list(users)
+
+
+async def _wrong_joinedload(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    statement = select(User).where(User.id.in_(user_ids)).order_by(User.id).options(joinedload(User.posts))
+    return list((await session.scalars(statement)).unique().all())
+
+
+async def _wrong_filters_in_python(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    users = (await session.scalars(select(User).order_by(User.id).options(selectinload(User.posts)))).all()
+    return [user for user in users if user.id in user_ids]
+
+
+async def _wrong_unordered(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    users = (await session.scalars(select(User).where(User.id.in_(user_ids)).options(selectinload(User.posts)))).all()
+    by_id = {user.id: user for user in users}
+    return [by_id[user_id] for user_id in user_ids if user_id in by_id]
+
+
+def _release(error: BaseException) -> None:
+    # A failed lazy load leaves an un-awaited coroutine in the error's frames; free it now, quietly, so its
+    # "never awaited" warning does not surface later in some unrelated cell.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pending: list[Any] = [error]
+        seen: set[int] = set()
+        while pending:
+            item = pending.pop()
+            if not isinstance(item, BaseException) or id(item) in seen:
+                continue
+            seen.add(id(item))
+            traceback.clear_frames(item.__traceback__)
+            item.__traceback__ = None
+            pending += [getattr(item, "orig", None), item.__cause__, item.__context__]
+        gc.collect()
+
+
+@contextmanager
+def _users_loaded() -> Iterator[list[int]]:
+    """The id of every User the ORM builds from a row inside the block (the identity map is weak: it forgets)."""
+    loaded: list[int] = []
+
+    def on_load(user: User, context: Any) -> None:
+        loaded.append(user.id)
+
+    event.listen(User, "load", on_load)
+    try:
+        yield loaded
+    finally:
+        event.remove(User, "load", on_load)
+
+
+@register
+class UsersWithPosts(Exercise):
+    id = "04.users_with_posts"
+    title = "Load these users with their posts in exactly 2 statements"
+    hints = [
+        "Eloquent's User::with('posts')->whereIn('id', $ids)->orderBy('id')->get() runs two queries: "
+        "the users, then every post of those users with one WHERE user_id IN (…). SQLAlchemy has a loader for that.",
+        "select(User).where(User.id.in_(user_ids)).order_by(User.id).options(selectinload(User.posts)), "
+        "then (await session.scalars(statement)).all().",
+    ]
+    reference = users_with_posts
+    right_answers = [users_with_posts, _right_execute_then_scalars, _right_subqueryload]
+    wrong_answers = [
+        _wrong_awaitable_attrs_loop,
+        _wrong_posts_never_loaded,
+        _wrong_lazy_read_in_a_loop,
+        _wrong_joinedload,
+        _wrong_filters_in_python,
+        _wrong_unordered,
+    ]
+
+    async def judge(self, answer: Any, db: LessonDatabase) -> str:
+        async with db.Session() as session:
+            rows = (await session.execute(select(Post.user_id, Post.id).where(Post.user_id.in_(USER_IDS)))).all()
+        expected = {user_id: sorted(post_id for owner, post_id in rows if owner == user_id) for user_id in USER_IDS}
+
+        async with db.Session() as session:
+            with count_queries() as queries, _users_loaded() as loaded:
+                try:
+                    got = await self.call(answer, session, list(USER_IDS))
+                except (MissingGreenlet, StatementError) as error:
+                    # aiosqlite and aiomysql raise it wrapped in StatementError, asyncpg as it is.
+                    if not isinstance(error, MissingGreenlet) and not isinstance(error.orig, MissingGreenlet):
+                        raise
+                    _release(error)
+                    raise Incorrect(
+                        "your code read a relationship that was not loaded (user.posts): under asyncio that raises "
+                        "MissingGreenlet (wrapped in StatementError on SQLite and MariaDB) instead of running a query. "
+                        "Load the posts in the same query with .options(selectinload(User.posts))."
+                    ) from None
+                except InvalidRequestError as error:
+                    if "unique()" not in str(error):
+                        raise
+                    raise Incorrect(
+                        "joinedload on a collection needs .unique() on the result, and it loads everything in ONE "
+                        "statement; this task asks for the two-statement loader, selectinload(User.posts)."
+                    ) from None
+            self._check_users(got, len(set(loaded)))
+            self._check_posts(got, expected)
+        return self._check_statements(queries.count, sum(len(posts) for posts in expected.values()))
+
+    @staticmethod
+    def _check_users(got: Any, loaded_users: int) -> None:
+        if got is None:
+            raise Incorrect("your function returned None; return the list of User objects.")
+        if not isinstance(got, Sequence) or isinstance(got, str):
+            raise Incorrect(f"return a list of User objects (`.all()` on the scalars), not a {type(got).__name__}.")
+        strangers = [type(item).__name__ for item in got if not isinstance(item, User)]
+        if strangers:
+            raise Incorrect(
+                f"return User objects, not {strangers[0]}: use session.scalars(...) (or .scalars() on the result)."
+            )
+        ids = [user.id for user in got]
+        if sorted(ids) != sorted(USER_IDS):
+            raise Incorrect(
+                f"asked for users {USER_IDS}, you returned {len(ids)} users {ids[:8]}{' …' if len(ids) > 8 else ''}: "
+                "keep only those ids with .where(User.id.in_(user_ids))."
+            )
+        if loaded_users > len(USER_IDS):
+            raise Incorrect(
+                f"the right users came back, but your query loaded {loaded_users} users (and their posts) to keep "
+                f"{len(USER_IDS)}: filter in SQL with .where(User.id.in_(user_ids)), not in Python."
+            )
+        if ids != sorted(ids):
+            raise Incorrect(f"the users came back in the order {ids}; return them in id order: .order_by(User.id).")
+
+    @staticmethod
+    def _check_posts(got: Sequence[User], expected: dict[int, list[int]]) -> None:
+        for user in got:
+            if "posts" in inspect(user).unloaded:
+                raise Incorrect(
+                    f"user {user.id}'s posts were not loaded: reading user.posts later would raise under asyncio. "
+                    "Load them in the same query with .options(selectinload(User.posts))."
+                )
+            post_ids = [post.id for post in user.posts]
+            if post_ids != expected[user.id]:
+                raise Incorrect(f"user {user.id} should have posts {expected[user.id]}, yours has {post_ids}.")
+
+    @staticmethod
+    def _check_statements(count: int, posts: int) -> str:
+        users = len(USER_IDS)
+        if count == 1 + users:
+            raise Incorrect(
+                f"right users and posts, but in {count} statements: one for the users, then one per user. That is "
+                "the N+1 problem. Load every user's posts at once with .options(selectinload(User.posts))."
+            )
+        if count == 1:
+            raise Incorrect(
+                "right users and posts in ONE statement (joinedload?). That is no N+1 either, but this task asks for "
+                "the two-statement loader, Eloquent's with(): selectinload(User.posts)."
+            )
+        if count != 2:
+            raise Incorrect(f"right users and posts, but in {count} statements; load them in exactly 2.")
+        return f"{users} users and their {posts} posts in 2 statements: the users, then their posts with one IN (…)."
