@@ -247,17 +247,23 @@ async def _copy_database(pristine: URL, base: URL, name: str) -> URL:
                         raise
                     await asyncio.sleep(0.1)
         return target
-    # MariaDB/MySQL: no templates, so copy table by table on the server.
+    # MariaDB/MySQL: no templates, so copy table by table on the server. Each table is created from the
+    # pristine database's own DDL (SHOW CREATE TABLE), not from the models: an Index a lesson attached to a
+    # shared model in this process must not leak into every later copy.
     from lessons.models import Base
 
     async with server_connection(base) as conn:
         await conn.execute(text(f"DROP DATABASE IF EXISTS `{target.database}`"))
         await conn.execute(text(f"CREATE DATABASE `{target.database}` CHARACTER SET utf8mb4"))
+        ddl = [
+            (await conn.execute(text(f"SHOW CREATE TABLE `{pristine.database}`.`{table.name}`"))).one()[1]
+            for table in Base.metadata.sorted_tables
+        ]
     engine = create_engine(target)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-            for table in Base.metadata.sorted_tables:
+            for table, create in zip(Base.metadata.sorted_tables, ddl, strict=True):
+                await conn.exec_driver_sql(create)
                 await conn.execute(
                     text(f"INSERT INTO `{table.name}` SELECT * FROM `{pristine.database}`.`{table.name}`")
                 )
