@@ -116,7 +116,7 @@ class _StatementsRepository:
 
 
 class _FlushingRepository(UserRepository):
-    """Right: create returns None on a duplicate instead of raising (and rolls back)."""
+    """Right: create() turns a duplicate into its own LookupError (after rolling back) instead of IntegrityError."""
 
     async def create(self, **fields: Any) -> User:
         try:

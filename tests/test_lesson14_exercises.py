@@ -1,0 +1,135 @@
+"""Lesson 14's claims, on every backend: the query parsers that reject user input, ERRATA 6's ``Computed``,
+audit rows that vanish with a rollback, and a notebook whose solutions are the checkers' references."""
+
+from __future__ import annotations
+
+import inspect
+
+import nbformat
+import pytest
+from sqlalchemy import Column, Computed, Integer, MetaData, Table, func, select, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.exc import DBAPIError, SAWarning
+from sqlalchemy.schema import CreateColumn
+
+from lessons.database import LessonDatabase
+from lessons.exercises import lesson14c, lesson14d
+from lessons.models import Post
+from lessons.settings import ROOT
+
+NOTEBOOK = ROOT / "solutions" / "14-exercises.ipynb"
+AWKWARD = ['C++ & (rust) OR "unclosed', "'; DROP TABLE posts; --"]
+
+
+def _search_vector(persisted: bool | None) -> Column:
+    table = Table(
+        "posts",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("search_vector", TSVECTOR, Computed("to_tsvector('english', title)", persisted=persisted)),
+    )
+    return table.c.search_vector
+
+
+def test_terms_keep_words_and_phrases_and_drop_every_operator() -> None:
+    terms = lesson14c.PostSearch().terms
+    assert terms('C++ & (rust) OR "unclosed') == ["C", "rust", "OR", "unclosed"]
+    assert terms('"flimwick  marmalade" toast') == ["flimwick marmalade", "toast"]
+    assert terms("'; DROP TABLE posts; --") == ["DROP", "TABLE", "posts"]
+    assert terms("%_%") == terms('"') == terms("") == []
+
+
+def test_offline_computed_without_persisted_has_no_stored() -> None:
+    offline = str(CreateColumn(_search_vector(None)).compile(dialect=postgresql.dialect()))
+    assert offline.endswith("(to_tsvector('english', title))")
+    assert str(CreateColumn(_search_vector(True)).compile(dialect=postgresql.dialect())).endswith(" STORED")
+
+
+async def test_raw_parsers_reject_what_users_type(db: LessonDatabase) -> None:
+    parser = {
+        "sqlite": "SELECT count(*) FROM demo WHERE demo MATCH :q",
+        "postgresql": "SELECT count(*) FROM posts WHERE to_tsvector('english', title) @@ to_tsquery('english', :q)",
+        "mysql": "SELECT count(*) FROM demo WHERE MATCH (body) AGAINST (:q IN BOOLEAN MODE)",
+    }[db.backend]
+    setup = {
+        "sqlite": "CREATE VIRTUAL TABLE demo USING fts5(body)",
+        "mysql": "CREATE TABLE demo (body TEXT, FULLTEXT (body))",
+    }
+    if db.backend in setup:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql(setup[db.backend])
+    for typed in [*AWKWARD, *(["python api"] if db.backend == "postgresql" else [])]:
+        async with db.Session() as session:
+            with pytest.raises(DBAPIError):
+                await session.scalar(text(parser), {"q": typed})
+    if db.backend != "postgresql":
+        async with db.Session() as session:
+            assert await session.scalar(text(parser), {"q": "python api"}) == 0
+
+
+async def test_postgresql_warns_on_computed_without_persisted_and_websearch_never_raises(db: LessonDatabase) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    async with db.engine.connect() as conn:
+        with pytest.warns(SAWarning, match="STORED"):
+            online = str(CreateColumn(_search_vector(None)).compile(dialect=conn.dialect))
+        assert online.endswith(" STORED")
+        offline = str(CreateColumn(_search_vector(None)).compile(dialect=postgresql.dialect()))
+        with pytest.raises(DBAPIError, match="syntax error"):
+            await conn.exec_driver_sql(f"ALTER TABLE posts ADD COLUMN {offline}")
+    async with db.Session() as session:
+        for typed in [*AWKWARD, "python api", "%_%"]:
+            await session.scalar(select(func.websearch_to_tsquery("english", typed)))
+
+
+async def test_the_reference_search_finds_a_new_post_and_accepts_anything(db: LessonDatabase) -> None:
+    searcher = lesson14c.PostSearch()
+    async with db.engine.begin() as conn:
+        await searcher.install(conn)
+    async with db.Session() as session:
+        for typed in [*AWKWARD, "%_%", "python api"]:
+            assert await searcher.search(session, typed) == []
+        before = await searcher.search(session, "phone address")
+        session.add(Post(title="Phone numbers and the address book", content="Call first.", user_id=1))
+        await session.commit()
+        after = await searcher.search(session, "phone address")
+    assert len(after) == len(before) + 1 and set(before) < set(after)
+
+
+async def test_audit_rows_share_the_transaction_and_bulk_statements_skip_them(db: LessonDatabase) -> None:
+    Base, Article, AuditLog = lesson14d.audit_models()
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    lesson14d.track_changes(Article, AuditLog)
+    count = select(func.count()).select_from(AuditLog)
+    async with db.Session(info={"user_id": 3}) as session:
+        session.add(Article(title="Kept"))
+        await session.commit()
+        session.add(Article(title="Ghost"))
+        await session.flush()
+        await session.rollback()
+        assert await session.scalar(count) == 1
+        await session.execute(update(Article).values(views=5))
+        await session.commit()
+        assert await session.scalar(count) == 1
+        row = await session.scalar(select(AuditLog))
+    assert (row.action, row.user_id, row.changes["title"]) == ("insert", 3, [None, "Kept"])
+
+
+def _solution_cell(marker: str) -> str:
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    return next(cell.source for cell in notebook.cells if cell.cell_type == "code" and marker in cell.source)
+
+
+def test_the_notebook_solves_with_the_checkers_references() -> None:
+    # q.solution() prints the module's reference: the notebook's solution must be the same code.
+    search = _solution_cell("class PostSearch:\n    \"\"\"")
+    solved = search[search.index("class PostSearch:\n    \"\"\"") : search.index("# END SOLUTION")].rstrip()
+    assert solved == inspect.getsource(lesson14c.PostSearch).rstrip()
+    audit = _solution_cell("def track_changes(")
+    body = audit[audit.index("# BEGIN SOLUTION\n") + len("# BEGIN SOLUTION\n") : audit.index("    # END SOLUTION")]
+    reference = inspect.getsource(lesson14d.track_changes)
+    reference_body = reference[reference.index('"""\n', reference.index('"""') + 3) + 4 :]
+    assert body.rstrip() == reference_body.rstrip()
+
