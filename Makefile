@@ -64,6 +64,7 @@ notebooks: seed seed-large
 
 bench: seed
 	$(BIN)/python -m bench.seeding
+	$(BIN)/python -m bench.bulk_insert
 
 api: seed
 	$(BIN)/python -m lessons.blog
