@@ -56,6 +56,14 @@ def course_url(request: pytest.FixtureRequest) -> str:
     return server_url(request.param)
 
 
+@pytest.fixture
+async def postgres_db(request: pytest.FixtureRequest) -> AsyncIterator[LessonDatabase]:
+    """A fresh seeded database on PostgreSQL, for the tests of what only PostgreSQL does."""
+    database = await fresh_database(f"test-{request.node.name}-{os.getpid()}", server_url("postgresql"))
+    yield database
+    await database.drop()
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock() -> None:
     clock.freeze()
@@ -72,6 +80,20 @@ async def db(course_url: str, request: pytest.FixtureRequest) -> AsyncIterator[L
     await database.drop()
 
 
+_skipped_in_ci: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if IN_CI and report.skipped:
+        _skipped_in_ci.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI runs the whole matrix: a skipped test there is a test that did not run, so the run fails.
+    if _skipped_in_ci and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line per skip reason (not one per test): what a laptop without the servers did not run."""
     reasons: dict[str, int] = {}
@@ -83,3 +105,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("skipped")
         for reason, count in sorted(reasons.items()):
             terminalreporter.write_line(f"{count} tests skipped: {reason}")
+    if _skipped_in_ci:
+        terminalreporter.write_line(f"CI: {len(_skipped_in_ci)} tests were skipped, so this run fails.", red=True)

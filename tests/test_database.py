@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from lessons.database import fresh_database, sqlite_path
 from lessons.models import Post, User
 from lessons.seed import SIZES, ensure_pristine
-from lessons.settings import get_settings
 
 
 async def count(db, model) -> int:
@@ -97,8 +96,9 @@ async def test_naive_datetimes_are_refused(db) -> None:
 
 
 def test_default_url_is_sqlite_in_a_git_ignored_folder() -> None:
-    settings = get_settings()
-    if "DATABASE_URL" in os.environ:
-        pytest.skip("DATABASE_URL is set in the environment")
-    assert settings.url.drivername == "sqlite+aiosqlite"
-    assert "/.data/" in settings.url.database
+    from lessons.settings import DEFAULT_URL, ROOT, parse_database_url
+
+    url = parse_database_url(DEFAULT_URL)
+    assert url.drivername == "sqlite+aiosqlite"
+    assert url.database.startswith(str(ROOT / ".data"))
+    assert ".data/" in (ROOT / ".gitignore").read_text()

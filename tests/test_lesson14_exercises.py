@@ -68,9 +68,10 @@ async def test_raw_parsers_reject_what_users_type(db: LessonDatabase) -> None:
             assert await session.scalar(text(parser), {"q": "python api"}) == 0
 
 
-async def test_postgresql_warns_on_computed_without_persisted_and_websearch_never_raises(db: LessonDatabase) -> None:
-    if db.backend != "postgresql":
-        pytest.skip("PostgreSQL only")
+async def test_postgresql_warns_on_computed_without_persisted_and_websearch_never_raises(
+    postgres_db: LessonDatabase,
+) -> None:
+    db = postgres_db
     async with db.engine.connect() as conn:
         with pytest.warns(SAWarning, match="STORED"):
             online = str(CreateColumn(_search_vector(None)).compile(dialect=conn.dialect))
