@@ -179,19 +179,58 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, An
         yield rows[start : start + size]
 
 
+def sqlite_batches(data: dict[str, list[dict[str, Any]]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Each table's INSERT and its rows as tuples of what SQLite stores (UTC text for times, 0/1 for booleans).
+
+    The same text SQLAlchemy's types write, so a database seeded this way is byte-for-byte the one the ORM
+    would write; only the per-row work of the generic path is skipped.
+    """
+    batches = []
+    for table in Base.metadata.sorted_tables:
+        columns = [column.name for column in table.columns]
+        converters = [_SQLITE_CONVERTERS.get(type(column.type).__name__) for column in table.columns]
+        placeholders = ", ".join("?" for _ in columns)
+        tuples = [
+            tuple(
+                value if convert is None or value is None else convert(value)
+                for value, convert in zip((row.get(name) for name in columns), converters, strict=True)
+            )
+            for row in data.get(table.name, [])
+        ]
+        batches.append((f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", tuples))
+    return batches
+
+
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+_SQLITE_CONVERTERS: dict[str, Any] = {"UTCDateTime": _utc_text, "Boolean": int}
+
+
 async def insert_rows(
     conn: AsyncConnection, data: dict[str, list[dict[str, Any]]], progress: bool = False
 ) -> dict[str, int]:
-    """Insert the seed's rows with Core ``insert()`` executemany, in foreign-key order; returns the counts."""
-    counts = {}
-    total = sum(len(rows) for rows in data.values())
+    """Insert the seed's rows in foreign-key order, one executemany per table; returns the counts.
+
+    On SQLite the rows go to the driver as ready tuples (``exec_driver_sql``), which is as fast as the driver
+    itself; on PostgreSQL and MariaDB through Core ``insert()``, whose drivers batch them.
+    """
+    counts = {table: len(rows) for table, rows in data.items()}
+    total = sum(counts.values())
     with tqdm(total=total, unit="rows", disable=not progress, file=sys.stderr, desc="seeding") as bar:
+        if conn.dialect.name == "sqlite":
+            for sql, tuples in sqlite_batches(data):
+                for start in range(0, len(tuples), 20_000):
+                    await conn.exec_driver_sql(sql, tuples[start : start + 20_000])
+                    bar.update(len(tuples[start : start + 20_000]))
+            return counts
         for table in Base.metadata.sorted_tables:
-            rows = data.get(table.name, [])
-            for chunk in _chunks(rows, 20_000):
+            for chunk in _chunks(data.get(table.name, []), 20_000):
                 await conn.execute(insert(table), chunk)
                 bar.update(len(chunk))
-            counts[table.name] = len(rows)
     return counts
 
 
