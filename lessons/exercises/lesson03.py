@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import gc
-import traceback
 import warnings
 from typing import Any
 
@@ -21,23 +20,11 @@ from lessons.database import LessonDatabase
 from lessons.exercises.framework import Exercise, Incorrect, Unattempted, register
 from lessons.models import Comment, Post, Role, User, user_roles
 from lessons.sql import count_queries
+from lessons.traps import forget_tracebacks
 
 
 class LazyLoad(Exception):
     """The learner's code touched an unloaded attribute: under asyncio that raises (wrapping MissingGreenlet)."""
-
-
-def _forget_tracebacks(error: BaseException | None) -> None:
-    # Frames held by a traceback keep the failed lazy load's coroutine alive; clear them so it is collected now.
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        traceback.clear_frames(error.__traceback__)
-        error.__traceback__ = None
-        orig = getattr(error, "orig", None)
-        if isinstance(orig, BaseException):
-            _forget_tracebacks(orig)
-        error = error.__cause__ or error.__context__
 
 
 async def attempt(exercise: Exercise, answer: Any, *args: Any) -> Any:
@@ -56,7 +43,7 @@ async def attempt(exercise: Exercise, answer: Any, *args: Any) -> Any:
             raise
         except Exception as error:
             failure = error
-            _forget_tracebacks(error)
+            forget_tracebacks(error)
         gc.collect()
     if isinstance(failure, MissingGreenlet) or isinstance(getattr(failure, "orig", None), MissingGreenlet):
         raise LazyLoad from None
