@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -54,6 +54,15 @@ def course_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return get_settings().DATABASE_URL
     return server_url(request.param)
+
+
+@pytest.fixture
+def database_url_env(course_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point DATABASE_URL at each backend of the matrix in turn, as a learner's notebook would be."""
+    monkeypatch.setenv("DATABASE_URL", course_url)
+    get_settings.cache_clear()
+    yield course_url
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -17,14 +17,8 @@ EXPECTED_REASONS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def matrix(course_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lessons.settings import get_settings
-
-    monkeypatch.setenv("DATABASE_URL", course_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+# Checkers use DATABASE_URL, as in a learner's notebook: run each test once per backend of the matrix.
+pytestmark = pytest.mark.usefixtures("database_url_env")
 
 
 def test_every_wrong_answer_has_a_reason() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from lessons.database import LessonDatabase
 from lessons.exercises.framework import Exercise, Incorrect, register
 from lessons.models import Post, User
 from lessons.sql import count_queries
+from lessons.traps import forget_tracebacks
 
 #: Out of order on purpose, and with a user who has written nothing yet (the seed's newest 20 have no posts).
 USER_IDS = [12, 3, 57, 190]
@@ -79,16 +79,7 @@ def _release(error: BaseException) -> None:
     # "never awaited" warning does not surface later in some unrelated cell.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        pending: list[Any] = [error]
-        seen: set[int] = set()
-        while pending:
-            item = pending.pop()
-            if not isinstance(item, BaseException) or id(item) in seen:
-                continue
-            seen.add(id(item))
-            traceback.clear_frames(item.__traceback__)
-            item.__traceback__ = None
-            pending += [getattr(item, "orig", None), item.__cause__, item.__context__]
+        forget_tracebacks(error)
         gc.collect()
 
 
