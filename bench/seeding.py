@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from lessons import database, seed
+from lessons import database, pristine, seed
 from lessons.models import Base
 from lessons.sql import dialect_named
 
@@ -85,7 +85,7 @@ async def fresh_database_seconds() -> float:
 async def main() -> None:
     data = seed.generate("default")
     rows = sum(len(table_rows) for table_rows in data.values())
-    await seed.ensure_pristine(database.get_settings().url)  # so fresh_database times the copy, not the build
+    await pristine.ensure_pristine(database.get_settings().url)  # so fresh_database times the copy, not the build
     floor, io_only, ours = float("inf"), float("inf"), float("inf")
     with tempfile.TemporaryDirectory() as folder:
         for attempt in range(REPEAT):

@@ -1,7 +1,8 @@
-"""Deterministic seed data for the blog, and the pristine seeded database every lesson copies.
+"""Deterministic seed data for the blog: the rows every lesson starts from, and how they are inserted.
 
 The same Faker version, seed and clock give the same bytes of content on every build (Laravel's
-factories and seeders, made repeatable)::
+factories and seeders, made repeatable). The command builds the pristine database from them
+(see :mod:`lessons.pristine`)::
 
     python -m lessons.seed                  # the default database: 200 users, 1,000 posts, 5,000 comments
     python -m lessons.seed --size large     # 10,000 users, 100,000 posts, for the performance lessons
@@ -14,13 +15,9 @@ factories and seeders, made repeatable)::
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import hashlib
 import random
-import sqlite3
 import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -29,15 +26,10 @@ from typing import Any
 
 from faker import Faker
 from sqlalchemy import insert, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tqdm import tqdm
 
-from lessons import database
-from lessons.errors import ConfigurationError
 from lessons.models import Base
-from lessons.settings import get_settings, mask, parse_database_url
 
 
 @dataclass(frozen=True)
@@ -254,140 +246,8 @@ async def seed_database(engine: AsyncEngine, size: str = "default", progress: bo
     return counts
 
 
-async def ensure_pristine(base: URL, size: str = "default", progress: bool | None = None) -> URL:
-    """The URL of the pristine seeded database for ``base`` and ``size``, building it first if needed."""
-    if size not in SIZES:
-        raise ConfigurationError(f"unknown seed size {size!r}; use one of {', '.join(SIZES)}.")
-    if progress is None:
-        progress = size == "large" and sys.stderr.isatty()
-    pristine = database.derived_url(base, f"seed_{size}_{fingerprint(size)}")
-    backend = base.get_backend_name()
-    async with database.file_lock(f"{mask(base)}-{size}"):
-        if backend == "sqlite":
-            path = database.sqlite_path(pristine)
-            if not database.sqlite_is_database(path):
-                await _build_sqlite(pristine, size, progress)
-                for stale in path.parent.glob(f"{path.stem.rsplit('_', 1)[0]}_*{path.suffix}"):
-                    if stale != path:
-                        stale.unlink(missing_ok=True)
-            return pristine
-        if not await _server_database_complete(base, pristine):
-            await _build_server(base, pristine, size, progress)
-    return pristine
-
-
-async def _build_sqlite(pristine: URL, size: str, progress: bool) -> None:
-    path = database.sqlite_path(pristine)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    building = path.with_name(f"{path.name}.building")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{building}{suffix}").unlink(missing_ok=True)
-    engine = database.create_engine(pristine.set(database=str(building)))
-    try:
-        await seed_database(engine, size, progress=progress)
-    finally:
-        await engine.dispose()
-    # One self-contained file (no -wal beside it), so a lesson's copy is a plain file copy.
-    with sqlite3.connect(building) as conn:
-        conn.execute("PRAGMA journal_mode=DELETE")
-    conn.close()
-    building.chmod(0o444)  # read-only: lessons copy it, nothing writes it
-    database.replace_file(building, path)
-
-
-async def _server_database_complete(base: URL, pristine: URL) -> bool:
-    async with database.server_connection(base) as conn:
-        if base.get_backend_name() == "postgresql":
-            found = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": pristine.database})
-            return found is not None
-        found = await conn.scalar(
-            text("SELECT 1 FROM information_schema.tables WHERE table_schema = :n AND table_name = '_seed_complete'"),
-            {"n": pristine.database},
-        )
-        return found is not None
-
-
-async def _build_server(base: URL, pristine: URL, size: str, progress: bool) -> None:
-    postgres = base.get_backend_name() == "postgresql"
-    quote = '"' if postgres else "`"
-    building = pristine.set(database=f"{pristine.database}_building") if postgres else pristine
-    prefix = pristine.database.rsplit("_", 1)[0]
-    async with database.server_connection(base) as conn:
-        if postgres:
-            stale = await conn.scalars(
-                text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}%"}
-            )
-        else:
-            stale = await conn.scalars(
-                text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
-                {"p": f"{prefix}%"},
-            )
-        for name in stale.all():
-            force = " WITH (FORCE)" if postgres else ""
-            await conn.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}"))
-        charset = "" if postgres else " CHARACTER SET utf8mb4"
-        await conn.execute(text(f"CREATE DATABASE {quote}{building.database}{quote}{charset}"))
-    engine = database.create_engine(building)
-    try:
-        await seed_database(engine, size, progress=progress)
-        if not postgres:
-            async with engine.begin() as conn:
-                await conn.execute(text("CREATE TABLE _seed_complete (done INTEGER)"))
-    finally:
-        await engine.dispose()
-    if postgres:
-        async with database.server_connection(base) as conn:
-            await conn.execute(
-                text(f'ALTER DATABASE "{building.database}" RENAME TO "{pristine.database}"')
-            )
-
-
-async def count_rows(url: URL) -> dict[str, int]:
-    """Rows per table, read without writing (an SQLite pristine file is opened read-only)."""
-    names = [table.name for table in Base.metadata.sorted_tables]
-    if url.get_backend_name() == "sqlite":
-        path = database.sqlite_path(url)
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            counts = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
-        conn.close()
-        return counts
-    engine = database.create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return {name: await conn.scalar(text(f"SELECT count(*) FROM {name}")) for name in names}
-    finally:
-        await engine.dispose()
-
-
-async def build(url: str | None, size: str) -> None:
-    """What ``python -m lessons.seed`` does: (re)build the pristine database and print counts and time."""
-    base = get_settings().url if url is None else parse_database_url(url)
-    started = time.perf_counter()
-    pristine = await ensure_pristine(base, size, progress=sys.stderr.isatty())
-    elapsed = time.perf_counter() - started
-    counts = await count_rows(pristine)
-    summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())
-    print(f"Seeded {size} database at {mask(pristine)}: {summary} (ready in {elapsed:.2f} s).")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lessons.seed", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="default", help=f"one of: {', '.join(SIZES)} (default: default)")
-    parser.add_argument("--url", default=None, help="database URL (default: DATABASE_URL, else the SQLite file)")
-    args = parser.parse_args(argv)
-    try:
-        if args.size not in SIZES:
-            raise ConfigurationError(f"unknown --size {args.size!r}; use one of {', '.join(SIZES)}.")
-        asyncio.run(build(args.url, args.size))
-    except ConfigurationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (OSError, OperationalError, DBAPIError) as error:
-        url = args.url or get_settings().DATABASE_URL
-        print(f"error: {database.unreachable(parse_database_url(url), error)}", file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
+    # The command builds (or checks) the pristine database, whose life is lessons.pristine's job.
+    from lessons.pristine import main
+
     raise SystemExit(main())

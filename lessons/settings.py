@@ -6,6 +6,11 @@ Like Laravel's ``config/database.php`` reading ``DB_CONNECTION`` from ``.env``, 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test
     DATABASE_URL=mysql+aiomysql://root@127.0.0.1:3306/test
 
+Two more settings matter when the course is shared:
+
+    COURSE_DATA_DIR=~/course-data    # where generated databases and locks go (default: .data in the repository)
+    COURSE_NAMESPACE=alice           # your prefix on a shared database server (default: your login name)
+
 >>> from lessons.settings import get_settings
 >>> get_settings().backend in {"sqlite", "postgresql", "mysql"}
 True
@@ -13,6 +18,9 @@ True
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,10 +32,14 @@ from lessons.errors import ConfigurationError
 
 #: The repository root: ``.env`` and the git-ignored ``.data/`` folder live here.
 ROOT = Path(__file__).resolve().parent.parent
-#: Generated databases (the pristine seed and each lesson's copy). Never committed.
+#: The default folder for generated databases (the pristine seed and each lesson's copy) and locks. Never
+#: committed. ``COURSE_DATA_DIR`` moves it (a read-only checkout, a shared installation).
 DATA_DIR = ROOT / ".data"
 
 DEFAULT_URL = f"sqlite+aiosqlite:///{DATA_DIR / 'course.sqlite3'}"
+
+#: A namespace is part of a database name on a server: short, lower case, letters, digits and ``_``.
+NAMESPACE_MAX_LENGTH = 16
 
 #: The async drivers the course is tested with, by backend.
 SUPPORTED_DRIVERS = {
@@ -42,12 +54,42 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
 
-    DATABASE_URL: str = DEFAULT_URL
+    DATABASE_URL: str | None = None
+    COURSE_DATA_DIR: Path = DATA_DIR
+    COURSE_NAMESPACE: str | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        """Where generated databases and locks live (``COURSE_DATA_DIR``; relative paths from the repository)."""
+        path = self.COURSE_DATA_DIR.expanduser()
+        return path if path.is_absolute() else ROOT / path
+
+    @property
+    def database_url(self) -> str:
+        """``DATABASE_URL`` as given, or the built-in SQLite file in the data folder."""
+        return self.DATABASE_URL or f"sqlite+aiosqlite:///{self.data_dir / 'course.sqlite3'}"
 
     @property
     def url(self) -> URL:
         """The parsed, checked URL (relative SQLite paths are taken from the repository root)."""
-        return parse_database_url(self.DATABASE_URL)
+        return parse_database_url(self.database_url)
+
+    @property
+    def namespace(self) -> str:
+        """This learner's prefix for databases on a shared server: ``COURSE_NAMESPACE``, else the login name."""
+        if self.COURSE_NAMESPACE is not None:
+            cleaned = clean_namespace(self.COURSE_NAMESPACE)
+            if not cleaned:
+                raise ConfigurationError(
+                    f"COURSE_NAMESPACE {self.COURSE_NAMESPACE!r} has no letters or digits; use a short name "
+                    "such as 'alice'."
+                )
+            return cleaned
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):  # no login name (a container started with an unknown uid)
+            login = f"uid{os.getuid()}"
+        return clean_namespace(login) or "learner"
 
     @property
     def backend(self) -> str:
@@ -69,8 +111,19 @@ def mask(url: URL | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def parse_database_url(text: str) -> URL:
+def clean_namespace(text: str) -> str:
+    """A namespace as it can stand in a database name: lower case, ``[a-z0-9_]``, at most 16 characters.
+
+    >>> clean_namespace("Alice.Smith@Example")
+    'alice_smith_exam'
+    """
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:NAMESPACE_MAX_LENGTH].strip("_")
+
+
+def parse_database_url(text: str, source: str = "DATABASE_URL") -> URL:
     """Parse and check a database URL, or raise :class:`ConfigurationError` with one sentence saying what to do.
+
+    ``source`` names where the URL came from (``DATABASE_URL``, ``--url``), so the message names what to fix.
 
     >>> parse_database_url("sqlite+aiosqlite:///.data/x.sqlite3").get_backend_name()
     'sqlite'
@@ -83,20 +136,20 @@ def parse_database_url(text: str) -> URL:
         url = make_url(text)
     except ArgumentError:
         raise ConfigurationError(
-            f"DATABASE_URL {text!r} is not a database URL; use one like "
+            f"{source} {text!r} is not a database URL; use one like "
             "'sqlite+aiosqlite:///.data/course.sqlite3' or 'postgresql+asyncpg://user@host:5432/db'."
         ) from None
     expected = SUPPORTED_DRIVERS.get(url.get_backend_name())
     if expected is None or url.drivername != expected:
         raise ConfigurationError(
-            f"DATABASE_URL {mask(url)!r} names driver {url.drivername!r}, which this course does not use; "
+            f"{source} {mask(url)!r} names driver {url.drivername!r}, which this course does not use; "
             f"use one of {', '.join(sorted(SUPPORTED_DRIVERS.values()))}."
         )
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database in {"", ":memory:"}:
             raise ConfigurationError(
-                f"DATABASE_URL {mask(url)!r} is an in-memory SQLite database; the course needs a file, "
+                f"{source} {mask(url)!r} is an in-memory SQLite database; the course needs a file, "
                 "for example 'sqlite+aiosqlite:///.data/course.sqlite3'."
             )
         path = Path(database)
@@ -104,7 +157,7 @@ def parse_database_url(text: str) -> URL:
             url = url.set(database=str(ROOT / path))
     elif not url.database:
         raise ConfigurationError(
-            f"DATABASE_URL {mask(url)!r} names no database; add one after the host, as in '.../test'."
+            f"{source} {mask(url)!r} names no database; add one after the host, as in '.../test'."
         )
     return url
 

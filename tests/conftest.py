@@ -52,7 +52,7 @@ def server_url(backend: str) -> str:
 def course_url(request: pytest.FixtureRequest) -> str:
     """A base database URL for each backend of the matrix."""
     if request.param == "sqlite":
-        return get_settings().DATABASE_URL
+        return get_settings().database_url
     return server_url(request.param)
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lessons.database import fresh_database, sqlite_path
 from lessons.models import Post, User
-from lessons.seed import SIZES, ensure_pristine
+from lessons.pristine import ensure_pristine
+from lessons.seed import SIZES
 
 
 async def count(db, model) -> int:
