@@ -92,6 +92,9 @@ async def server_connection(url: URL, source: str = "DATABASE_URL") -> AsyncIter
 def _reason(error: BaseException) -> str:
     orig = getattr(error, "orig", None)
     cause = orig if isinstance(orig, BaseException) else error
+    args = getattr(cause, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # MySQL's (number, message)
+        return args[1]
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
 

@@ -288,8 +288,13 @@ async def ensure_pristine(base: URL, size: str = "default", progress: bool | Non
     return url
 
 
-async def prepare_pristine(base: URL, size: str = "default", progress: bool | None = None) -> tuple[URL, str]:
-    """:func:`ensure_pristine`, also saying what it did: ``"ready"``, ``"built"`` or ``"rebuilt (…)"``."""
+async def prepare_pristine(
+    base: URL, size: str = "default", progress: bool | None = None, source: str = "DATABASE_URL"
+) -> tuple[URL, str]:
+    """:func:`ensure_pristine`, also saying what it did: ``"ready"``, ``"built"`` or ``"rebuilt (…)"``.
+
+    ``source`` names where ``base`` came from, for error messages (``DATABASE_URL`` or ``--url``).
+    """
     if size not in SIZES:
         raise ConfigurationError(f"unknown seed size {size!r}; use one of {', '.join(SIZES)}.")
     if progress is None:
@@ -308,7 +313,7 @@ async def prepare_pristine(base: URL, size: str = "default", progress: bool | No
                 if not stale.name.startswith(path.name):
                     stale.unlink(missing_ok=True)
             return pristine, status
-    async with server_connection(base) as conn, server_lock(conn, f"{mask(base)} {pristine.database}"):
+    async with server_connection(base, source) as conn, server_lock(conn, f"{mask(base)} {pristine.database}"):
         if await _server_database_complete(conn, pristine):
             return pristine, "ready"
         await _build_server(conn, pristine, size, progress)
@@ -509,12 +514,13 @@ async def count_rows(url: URL) -> dict[str, int]:
 
 async def build(url: str | None, size: str) -> None:
     """What ``python -m lessons.seed`` does: build, check or rebuild the pristine database; print counts and time."""
-    base = get_settings().url if url is None else parse_database_url(url, source="--url")
+    source = "DATABASE_URL" if url is None else "--url"
+    base = get_settings().url if url is None else parse_database_url(url, source=source)
     started = time.perf_counter()
     try:
-        pristine, status = await prepare_pristine(base, size, progress=sys.stderr.isatty())
+        pristine, status = await prepare_pristine(base, size, progress=sys.stderr.isatty(), source=source)
     except (OSError, DBAPIError) as error:
-        raise _explain(error, base, "--url" if url else "DATABASE_URL") from None
+        raise _explain(error, base, source) from None
     elapsed = time.perf_counter() - started
     counts = await count_rows(pristine)
     summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())

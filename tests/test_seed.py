@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
+from conftest import server_url
+from sqlalchemy.engine import make_url
 
+from lessons.connections import CONNECT_TIMEOUT_SECONDS
 from lessons.database import create_engine
 from lessons.seed import generate, seed_database
 from lessons.settings import ROOT
@@ -48,8 +55,9 @@ def run_seed(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     ("args", "env", "expected"),
     [
         (["--size", "huge"], {}, "unknown --size 'huge'; use one of default, large."),
-        (["--url", "not a url"], {}, "is not a database URL"),
-        (["--url", "postgres://localhost/test"], {}, "names driver 'postgres'"),
+        (["--url", "not a url"], {}, "--url 'not a url' is not a database URL"),
+        ([], {"DATABASE_URL": "not a url"}, "DATABASE_URL 'not a url' is not a database URL"),
+        (["--url", "postgres://localhost/test"], {}, "--url 'postgres://localhost/test' names driver 'postgres'"),
         ([], {"DATABASE_URL": "mysql://root@127.0.0.1/test"}, "names driver 'mysql'"),
         (
             ["--url", "postgresql+asyncpg://app:s3cret@127.0.0.1:1/test"],
@@ -64,4 +72,59 @@ def test_bad_configuration_gets_one_clear_sentence(args: list[str], env: dict[st
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert "s3cret" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never says a word (a firewall, a wrong service, a hung server)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("driver", ["postgresql+asyncpg", "mysql+aiomysql"])
+def test_a_server_that_never_answers_is_one_sentence_within_seconds(driver: str, silent_server: int) -> None:
+    started = time.monotonic()
+    result = run_seed("--url", f"{driver}://app@127.0.0.1:{silent_server}/test")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 2
+    assert f"did not answer within {CONNECT_TIMEOUT_SECONDS} s" in result.stderr
+    assert "--url" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert elapsed < CONNECT_TIMEOUT_SECONDS + 15  # was 60 s (PostgreSQL) and 2 min 18 s (MariaDB)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_a_refused_login_says_so_not_start_the_server(backend: str) -> None:
+    url = make_url(server_url(backend))
+    # MariaDB's root has no password here, so any password is wrong; PostgreSQL trusts any password, not any user.
+    wrong = url.set(password="wrong") if backend == "mariadb" else url.set(username="no_such_learner")
+    result = run_seed("--url", wrong.render_as_string(hide_password=False))
+    assert result.returncode == 2
+    assert "refused the login" in result.stderr, result.stderr
+    assert "check the user name and password in --url" in result.stderr
+    assert "start the server" not in result.stderr
+    assert "wrong" not in result.stderr.replace("wrong@", "")  # the password is masked
     assert len(result.stderr.strip().splitlines()) == 1
