@@ -1,7 +1,8 @@
 # The contract with users: `make lab` and `make test` work on a fresh clone with only Python 3.11+ and make.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# Another Python in a venv of its own: make test-sqlite PYTHON=python3.12 VENV=.venv-3.12
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
@@ -9,11 +10,12 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup seed seed-large lab test lint unit nbval matrix notebooks bench api clean
+.PHONY: help setup seed seed-large lab test test-sqlite lint unit nbval matrix notebooks bench api clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
 	@echo "make test       set up, then run every check (SQLite; plus PostgreSQL/MariaDB when TEST_*_URL are set)"
+	@echo "make test-sqlite PYTHON=python3.12 VENV=.venv-3.12   the SQLite suite on another Python"
 	@echo "make notebooks  re-execute solutions/ and regenerate notebooks/ from them"
 	@echo "make bench      measure the speed targets (seeding, fresh_database)"
 	@echo "make seed-large build the large seed (10,000 users, 100,000 posts) for the performance lessons"
@@ -59,6 +61,11 @@ matrix: seed
 test: lint unit nbval matrix
 	@echo "make test: all checks passed."
 
+# The SQLite suite alone (library tests, strict solutions/, lax notebooks/): what CI runs on each further Python.
+test-sqlite: export TEST_BACKENDS = sqlite
+test-sqlite: unit nbval
+	@echo "make test-sqlite: all checks passed on $$($(BIN)/python --version)."
+
 notebooks: seed seed-large
 	$(BIN)/python -m lessons.publish $(LESSONS)
 
@@ -70,4 +77,4 @@ api: seed
 	$(BIN)/python -m lessons.blog
 
 clean:
-	rm -rf .data .pytest_cache .ruff_cache
+	rm -rf .data .pytest_cache .ruff_cache .venv-3.*

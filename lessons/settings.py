@@ -54,7 +54,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
 
-    DATABASE_URL: str | None = None
+    #: Empty means the built-in SQLite file in the data folder (see :attr:`database_url`).
+    DATABASE_URL: str = ""
     COURSE_DATA_DIR: Path = DATA_DIR
     COURSE_NAMESPACE: str | None = None
 

@@ -3,6 +3,8 @@
 ``course_url`` runs a test once per backend: SQLite always; PostgreSQL and MariaDB when
 ``TEST_POSTGRES_URL`` / ``TEST_MARIADB_URL`` are set. On a laptop without those servers the tests are
 skipped with the reason shown; under CI (``CI=true``) a missing URL or an unreachable server fails.
+``TEST_BACKENDS=sqlite`` leaves the server tests out on purpose (deselected, not skipped): CI runs the
+SQLite suite that way on each further Python version, after the full matrix on the first.
 """
 
 from __future__ import annotations
@@ -87,6 +89,26 @@ async def db(course_url: str, request: pytest.FixtureRequest) -> AsyncIterator[L
     database = await fresh_database(name, course_url, make_current=False)
     yield database
     await database.drop()
+
+
+def _backends_needed(item: pytest.Item) -> set[str]:
+    params = getattr(getattr(item, "callspec", None), "params", {}).values()
+    needed = {value for value in params if isinstance(value, str) and value in SERVERS}
+    if "postgres_db" in getattr(item, "fixturenames", ()):
+        needed.add("postgresql")
+    return needed
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = os.environ.get("TEST_BACKENDS")
+    if not wanted:
+        return
+    allowed = {name.strip() for name in wanted.split(",")}
+    kept = [item for item in items if _backends_needed(item) <= allowed]
+    left_out = [item for item in items if not _backends_needed(item) <= allowed]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 _skipped_in_ci: list[str] = []
