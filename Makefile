@@ -10,7 +10,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup seed seed-large lab test test-sqlite lint unit nbval matrix notebooks bench api clean
+.PHONY: help setup seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench api clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -58,8 +58,12 @@ nbval: seed seed-large
 matrix: seed
 	@bash .ci/matrix
 
-test: lint unit nbval matrix
+test: lint unit nbval matrix sizes
 	@echo "make test: all checks passed."
+
+# An author's guide, not a check: each lesson's size against one sitting (about 45 minutes).
+sizes: setup
+	@$(BIN)/python -m lessons.lesson_size
 
 # The SQLite suite alone (library tests, strict solutions/, lax notebooks/): what CI runs on each further Python.
 test-sqlite: export TEST_BACKENDS = sqlite
