@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import importlib.util
 import os
 import re
 import shutil
@@ -29,14 +30,27 @@ import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import unquote, urlsplit
 
 import nbformat
 
 SITE = Path(__file__).resolve().parent
-sys.path.insert(0, str(SITE))
 
-import build  # noqa: E402  (site/build.py, beside this file)
+
+def _load_build() -> ModuleType:
+    # site/build.py, beside this file, under a name that cannot shadow another module called "build".
+    module = sys.modules.get("course_site_build")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("course_site_build", SITE / "build.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
 
 ROOT = build.ROOT
 CHECK = build.BUILD / "check"
