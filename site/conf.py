@@ -32,3 +32,4 @@ html_copy_source = False
 html_show_copyright = False
 html_show_sphinx = False
 html_last_updated_fmt = None
+html_use_index = False  # no index entries: an empty "Index" page would only be a dead end
