@@ -22,6 +22,7 @@ html_theme_options = {
     "use_download_button": False,  # each lesson offers its learner notebook instead of this page's source
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
+    "navbar_persistent": [],  # search lives in the sidebar; the header would show a second search field
 }
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
