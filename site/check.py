@@ -10,7 +10,7 @@ Builds the site twice (with an example "Open in JupyterLab" address set) and che
   lesson 02's page shows the ``INSERT INTO users`` its create step sent;
 - every practice answer is folded under "Show the solution", below the learner's stub;
 - every internal link and asset (``href``, ``src``, ``#fragment``) of every page resolves;
-- the search index knows the lessons' words;
+- the search index knows the lessons' words, and searching in Chromium finds lesson 04 for selectinload;
 - headless Chromium renders lesson 02's page (the screenshot is kept in ``site/_build/screenshots/``).
 
 Ends with one line ``site-check: N passed, N failed`` and exits 1 on any failure.
@@ -268,28 +268,24 @@ def chromium() -> str:
     return CHROMIUM
 
 
+def headless(out_file: str | None, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium on ``url`` once (no network, no first-run chores, a profile inside the build)."""
+    command = [
+        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+        f"--user-data-dir={build.BUILD / 'chromium-profile'}", *extra, url,
+    ]  # fmt: skip
+    if out_file:
+        command.insert(-1, f"--screenshot={out_file}")
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+
+
 def check_screenshot(out: Path, parsed: dict[Path, Page]) -> str:
     """Headless Chromium renders lesson 02 (header, code, SQL output); the PNG is kept beside the site."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{SCREENSHOT_LESSON}.png"
     target.unlink(missing_ok=True)
-    profile = build.BUILD / "chromium-profile"
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        f"--screenshot={target}",
-        "--window-size=1280,4000",
-        (out / f"{SCREENSHOT_LESSON}.html").as_uri(),
-    ]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    headless(str(target), (out / f"{SCREENSHOT_LESSON}.html").as_uri(), "--window-size=1280,4000")
     require(target.exists(), "Chromium wrote no screenshot")
     data = target.read_bytes()
     require(data.startswith(b"\x89PNG"), "the screenshot is not a PNG")
@@ -298,6 +294,18 @@ def check_screenshot(out: Path, parsed: dict[Path, Page]) -> str:
     # A blank or unstyled page compresses to almost nothing; a rendered lesson with code and text does not.
     require(len(data) > 200_000, f"the screenshot looks blank ({len(data)} bytes)")
     return f"Chromium rendered {SCREENSHOT_LESSON} ({len(data) // 1024} KiB): {target.relative_to(ROOT)}"
+
+
+def check_search_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
+    """In Chromium, searching "selectinload" lists lesson 04 (the one that teaches it) first."""
+    page = headless(
+        None, (out / "search.html").as_uri() + "?q=selectinload", "--virtual-time-budget=15000", "--dump-dom"
+    )
+    summary = re.search(r"found (\d+) pages? matching", page.stdout)
+    require(summary is not None, "the search page showed no result summary")
+    results = re.findall(r'<ul[^>]*class="search"[^>]*>\s*<li[^>]*>\s*<a href="([^"?#]+)', page.stdout)
+    require(results == ["04-loading-and-n-plus-1.html"], f"the first result is {results}, not lesson 04")
+    return f"searching 'selectinload' in Chromium finds {summary.group(1)} pages, lesson 04 first"
 
 
 def build_twice() -> tuple[Path, list[str]]:
