@@ -356,6 +356,7 @@ def main() -> int:
         check_solutions_folded,
         check_links,
         check_search,
+        check_search_in_browser,
         check_screenshot,
     ]
     for check in checks:
