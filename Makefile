@@ -10,7 +10,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench api clean
+.PHONY: help setup seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench api site site-check clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -19,6 +19,7 @@ help:
 	@echo "make notebooks  re-execute solutions/ and regenerate notebooks/ from them"
 	@echo "make bench      measure the speed targets (seeding, fresh_database)"
 	@echo "make seed-large build the large seed (10,000 users, 100,000 posts) for the performance lessons"
+	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
 
 # The virtual environment is rebuilt whenever requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -80,5 +81,13 @@ bench: seed
 api: seed
 	$(BIN)/python -m lessons.blog
 
+# The static site of the executed lessons. COURSE_LAB_URL (e.g. .../lab/tree/notebooks/{notebook}) adds an
+# "Open in JupyterLab" link to every lesson. site-check builds it twice and checks what a reader gets.
+site: setup
+	$(BIN)/python site/build.py
+
+site-check: setup
+	$(BIN)/python site/check.py
+
 clean:
-	rm -rf .data .pytest_cache .ruff_cache .venv-3.*
+	rm -rf .data .pytest_cache .ruff_cache .venv-3.* site/_build

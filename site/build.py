@@ -1,0 +1,225 @@
+"""Build the course's static site from the executed lessons in ``solutions/``, offline, without running them.
+
+    .venv/bin/python site/build.py                 # writes site/_build/html (what `make site` runs)
+    COURSE_LAB_URL='https://hub.example.org/hub/user-redirect/lab/tree/notebooks/{notebook}' \\
+        .venv/bin/python site/build.py             # adds an "Open in JupyterLab" link to every lesson
+
+Two steps. ``prepare()`` writes the Sphinx source folder ``site/_build/src``: the home page (the README's course
+map), the page on running the lessons, a copy of every solution notebook with its practice answers folded away,
+and the learner notebooks offered for download. ``solutions/`` itself is only read. ``sphinx()`` then builds the
+HTML with MyST-NB (``nb_execution_mode = "off"``: the committed outputs are what the reader sees) and fails on any
+warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+SITE = Path(__file__).resolve().parent
+ROOT = SITE.parent
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+README = ROOT / "README.md"
+BUILD = SITE / "_build"
+LEARNER_DIR = "_learner"  # inside the source folder: the notebooks offered for download (not pages)
+
+# The environment variable that turns the per-lesson "Open in JupyterLab" link on, and its placeholders.
+LAB_URL_VARIABLE = "COURSE_LAB_URL"
+LAB_URL_FIELDS = {"notebook", "lesson"}
+
+BEGIN = re.compile(r"^\s*# BEGIN SOLUTION\s*$", re.MULTILINE)
+MARKDOWN_SOLUTION = "<!-- BEGIN SOLUTION -->"
+SHOW_SOLUTION = "Show the solution"
+HIDE_SOLUTION = "Hide the solution"
+
+# Sphinx stamps nothing with the clock here, but extensions may: pin the date they would read.
+SOURCE_DATE_EPOCH = "1735689600"  # 2025-01-01T00:00:00Z
+
+
+class SiteError(RuntimeError):
+    """The sources cannot be turned into the site as they are (a README section missing, a bad URL template …)."""
+
+
+def lessons() -> list[Path]:
+    """The solution notebooks, in course order (their names start with the lesson number)."""
+    return sorted(SOLUTIONS.glob("*.ipynb"))
+
+
+def lab_url(template: str | None, notebook: str) -> str | None:
+    """The "Open in JupyterLab" address of one learner notebook, or None when no template is set.
+
+    >>> lab_url("https://hub.example.org/hub/user-redirect/lab/tree/notebooks/{notebook}", "02-crud.ipynb")
+    'https://hub.example.org/hub/user-redirect/lab/tree/notebooks/02-crud.ipynb'
+    >>> lab_url("https://binder.example.org/v2/gh/me/course/HEAD?labpath=notebooks%2F{lesson}.ipynb", "02-crud.ipynb")
+    'https://binder.example.org/v2/gh/me/course/HEAD?labpath=notebooks%2F02-crud.ipynb'
+    >>> lab_url("", "02-crud.ipynb") is None
+    True
+    """
+    if not template:
+        return None
+    if not re.match(r"^https?://", template):
+        raise SiteError(f"{LAB_URL_VARIABLE} must start with http:// or https://, got {template!r}")
+    fields = set(re.findall(r"{(\w*)}", template))
+    if not fields <= LAB_URL_FIELDS:
+        unknown = ", ".join(sorted(fields - LAB_URL_FIELDS))
+        raise SiteError(f"{LAB_URL_VARIABLE} may use {{notebook}} and {{lesson}} only, not {unknown}")
+    return template.format(notebook=notebook, lesson=Path(notebook).stem)
+
+
+def lesson_header(notebook: str, url: str | None) -> str:
+    """The box at the top of every lesson page: the learner notebook to download, how to run it, JupyterLab."""
+    lines = [
+        ":::{admonition} Run this lesson yourself",
+        ":class: tip",
+        "",
+        f"{{download}}`Download the learner notebook {notebook} <{LEARNER_DIR}/{notebook}>`: the same lesson with "
+        "the practice answers left for you and no outputs. [How to run the lessons](running.md) tells how to "
+        "open it with `make lab`. Each practice task's answer is folded away below: try it first, then "
+        f"*{SHOW_SOLUTION.lower()}*.",
+    ]
+    if url:
+        lines += ["", f"[Open {notebook} in JupyterLab]({url})"]
+    lines.append(":::")
+    return "\n".join(lines)
+
+
+def fold_solutions(notebook: Any) -> int:
+    """Fold away every practice answer of a solution notebook (a copy): returns how many cells were folded.
+
+    A code cell that holds a ``# BEGIN SOLUTION`` region is shown as the learner's copy has it (the stub), then
+    the full cell with its output behind "Show the solution".
+    """
+    from lessons.publish import strip_solutions
+
+    cells, folded = [], 0
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and MARKDOWN_SOLUTION in cell.source:
+            raise SiteError("a markdown solution region cannot be folded yet: put the answer in a code cell")
+        if cell.cell_type == "code" and BEGIN.search(cell.source):
+            task = nbformat.v4.new_code_cell(strip_solutions(cell.source))
+            task.pop("id", None)
+            cells.append(task)
+            cell = copy.deepcopy(cell)
+            tags = list(cell.metadata.get("tags", []))
+            cell.metadata["tags"] = [*tags, "hide-input"]
+            cell.metadata["mystnb"] = {"code_prompt_show": SHOW_SOLUTION, "code_prompt_hide": HIDE_SOLUTION}
+            folded += 1
+        cells.append(cell)
+    notebook.cells = cells
+    return folded
+
+
+def lesson_page(path: Path, url_template: str | None) -> Any:
+    """The notebook the site shows for one solution notebook (read, never written back)."""
+    notebook = nbformat.read(path, as_version=4)
+    fold_solutions(notebook)
+    header = nbformat.v4.new_markdown_cell(lesson_header(path.name, lab_url(url_template, path.name)))
+    header.pop("id", None)
+    notebook.cells.insert(1, header)
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"  # stable ids: the same sources give the same pages
+    return notebook
+
+
+def readme_section(title: str, text: str | None = None) -> str:
+    """The body of the README's ``## title`` section, up to the next ``## `` heading."""
+    text = README.read_text() if text is None else text
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    if not match:
+        raise SiteError(f"README.md has no '## {title}' section")
+    return match.group(1).strip() + "\n"
+
+
+def home_page() -> str:
+    """The home page: the README's opening paragraph and its course map, each lesson linked to its page."""
+    readme = README.read_text()
+    intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
+    course_map = re.sub(r"\]\(notebooks/(\d\d-[\w-]+\.ipynb)\)", r"](\1)", readme_section("Course map", readme))
+    if "](notebooks/" in course_map:
+        raise SiteError("the README's course map links a notebook that is not a lesson in notebooks/NN-name.ipynb")
+    toctree = "\n".join(
+        ["```{toctree}", ":hidden:", ":maxdepth: 1", "", "running", *(p.stem for p in lessons()), "```"]
+    )
+    return (
+        "# Database with SQLAlchemy — for Laravel developers\n\n"
+        f"{intro}\n\n"
+        "This site shows every lesson as it ran: the code, the SQL it sent, the tables and charts it printed. "
+        "To run the lessons yourself, see [How to run the lessons](running.md); each lesson page links its "
+        "notebook.\n\n"
+        f"## Course map\n\n{course_map}\n{toctree}\n"
+    )
+
+
+def running_page() -> str:
+    """How to run the lessons: the page in site/running.md, then the README's setup sections as they are."""
+    parts = [(SITE / "running.md").read_text().rstrip() + "\n"]
+    for title in ("Quick start", "Using PostgreSQL or MariaDB"):
+        parts.append(f"## {title}\n\n{readme_section(title)}")
+    return "\n".join(parts)
+
+
+def prepare(src: Path, url_template: str | None = None) -> list[str]:
+    """Write the Sphinx source folder ``src`` afresh; returns the lesson names it holds."""
+    if src.exists():
+        shutil.rmtree(src)
+    (src / LEARNER_DIR).mkdir(parents=True)
+    (src / "index.md").write_text(home_page())
+    (src / "running.md").write_text(running_page())
+    names = []
+    for path in lessons():
+        learner = NOTEBOOKS / path.name
+        if not learner.exists():
+            raise SiteError(f"notebooks/{path.name} is missing: run `make notebooks LESSONS={path.stem}`")
+        shutil.copyfile(learner, src / LEARNER_DIR / path.name)
+        nbformat.write(lesson_page(path, url_template), src / path.name)
+        names.append(path.stem)
+    return names
+
+
+def sphinx(src: Path, out: Path, doctrees: Path, quiet: bool = True) -> int:
+    """Build the HTML of ``src`` into ``out`` with site/conf.py; any warning is an error."""
+    from sphinx.cmd.build import build_main
+
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    args = ["-b", "html", "-W", "--keep-going", "-E", "-c", str(SITE), "-d", str(doctrees), str(src), str(out)]
+    return build_main([*args, "-q"] if quiet else args)
+
+
+def build(out: Path = BUILD / "html", work: Path = BUILD, quiet: bool = True) -> int:
+    """prepare() then sphinx(): the whole site into ``out`` (a fresh folder every time)."""
+    started = time.perf_counter()
+    names = prepare(work / "src", os.environ.get(LAB_URL_VARIABLE) or None)
+    if out.exists():
+        shutil.rmtree(out)
+    status = sphinx(work / "src", out, work / "doctrees", quiet=quiet)
+    if status == 0:
+        pages = sum("_static" not in path.parts for path in out.rglob("*.html"))
+        seconds = time.perf_counter() - started
+        print(f"site: {len(names)} lessons, {pages} HTML pages in {out.relative_to(ROOT)} ({seconds:.0f} s)")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="site/build.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=BUILD / "html", help="where the HTML goes")
+    parser.add_argument("--verbose", action="store_true", help="show Sphinx's progress")
+    args = parser.parse_args(argv)
+    try:
+        return build(args.out.resolve(), quiet=not args.verbose)
+    except SiteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

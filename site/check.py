@@ -1,0 +1,375 @@
+"""Check the course site the way a reader meets it (what `make site-check` runs).
+
+Builds the site twice (with an example "Open in JupyterLab" address set) and checks that:
+
+- the build passes with Sphinx's warnings as errors, and leaves ``solutions/`` and ``notebooks/`` as they were;
+- the two builds wrote the same files, byte for byte;
+- every lesson in ``solutions/`` has a page, listed on the home page, with prev/next links in course order, the
+  download of its learner notebook (the very file in ``notebooks/``), and its "Open in JupyterLab" link;
+- each page shows its lesson's committed outputs (every printed text's first line, its charts and tables), and
+  lesson 02's page shows the ``INSERT INTO users`` its create step sent;
+- every practice answer is folded under "Show the solution", below the learner's stub;
+- every internal link and asset (``href``, ``src``, ``#fragment``) of every page resolves;
+- the search index knows the lessons' words, and searching in Chromium finds lesson 04 for selectinload;
+- headless Chromium renders lesson 02's page (the screenshot is kept in ``site/_build/screenshots/``).
+
+Ends with one line ``site-check: N passed, N failed`` and exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+
+SITE = Path(__file__).resolve().parent
+
+
+def _load_build() -> ModuleType:
+    # site/build.py, beside this file, under a name that cannot shadow another module called "build".
+    module = sys.modules.get("course_site_build")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("course_site_build", SITE / "build.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
+
+ROOT = build.ROOT
+CHECK = build.BUILD / "check"
+SCREENSHOTS = build.BUILD / "screenshots"
+EXAMPLE_LAB_URL = "https://hub.example.org/hub/user-redirect/lab/tree/notebooks/{notebook}"
+SCREENSHOT_LESSON = "02-crud"
+CHROMIUM = "/usr/bin/chromium"
+
+
+class CheckFailed(AssertionError):
+    """One check found a problem (its message says what and where)."""
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` by relative path, with the SHA-256 of its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+class Page(HTMLParser):
+    """What the checks need from one HTML page: its links and assets, its ids, its text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []  # (tag, url)
+        self.ids: set[str] = set()
+        self.text_parts: list[str] = []
+        self._skip = 0
+        self.feed(text)
+        self.text = "".join(self.text_parts)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value for name, value in attrs if value is not None}
+        for name in ("id", "name") if tag in {"a", "span", "div", "section"} else ("id",):
+            if name in values:
+                self.ids.add(values[name])
+        for name in ("href", "src"):
+            if name in values:
+                self.links.append((tag, values[name]))
+        if tag in {"script", "style"}:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text_parts.append(data)
+
+
+def pages(out: Path) -> dict[Path, Page]:
+    """Every page of the site (the theme's Jinja macros that it ships in _static/ are not pages)."""
+    return {path: Page(path.read_text()) for path in sorted(out.rglob("*.html")) if "_static" not in path.parts}
+
+
+def check_links(out: Path, parsed: dict[Path, Page]) -> str:
+    """Every relative href/src of every page names a file of the site, and every #fragment an id on it."""
+    broken, checked = [], 0
+    for path, page in parsed.items():
+        for tag, url in page.links:
+            parts = urlsplit(url)
+            if parts.scheme or parts.netloc or url.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            checked += 1
+            where = f"{path.relative_to(out)}: <{tag}> {url}"
+            if not target.is_relative_to(out.resolve()):
+                broken.append(f"{where} leaves the site")
+            elif target.is_dir():
+                if not (target / "index.html").exists():
+                    broken.append(f"{where} is a folder without index.html")
+            elif not target.exists():
+                broken.append(f"{where} does not exist")
+            elif parts.fragment and target.suffix == ".html":
+                ids = parsed[target].ids if target in parsed else Page(target.read_text()).ids
+                if unquote(parts.fragment) not in ids:
+                    broken.append(f"{where}: no id {parts.fragment!r} on that page")
+    require(not broken, f"{len(broken)} broken internal link(s):\n  " + "\n  ".join(broken[:20]))
+    return f"{checked} internal links and assets on {len(parsed)} pages resolve"
+
+
+def first_lines(cell: nbformat.NotebookNode) -> list[str]:
+    """The first non-blank line of each text output of a code cell, as the page must show it."""
+    lines = []
+    for output in cell.get("outputs", []):
+        text = output.get("text") if output.output_type == "stream" else None
+        data = output.get("data", {})
+        if text is None and "text/plain" in data and not ({"text/html", "image/png"} & set(data)):
+            text = data["text/plain"]
+        if text:
+            stripped = [line.strip() for line in text.splitlines() if line.strip()]
+            if stripped:
+                lines.append(stripped[0])
+    return lines
+
+
+def normalize_space(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+def check_lessons(out: Path, parsed: dict[Path, Page]) -> str:
+    """Each lesson: a page in the home page's list, prev/next in course order, its outputs, its download."""
+    stems = [path.stem for path in build.lessons()]
+    order = ["index", "running", *stems]
+    home = out / "index.html"
+    home_links = {urlsplit(url).path for _, url in parsed[home].links}
+    problems = []
+    for position, stem in enumerate(order[2:], 2):
+        page_path = out / f"{stem}.html"
+        if page_path not in parsed:
+            problems.append(f"{stem}: no page")
+            continue
+        page, raw = parsed[page_path], page_path.read_text()
+        notebook = nbformat.read(build.SOLUTIONS / f"{stem}.ipynb", as_version=4)
+        if f"{stem}.html" not in home_links:
+            problems.append(f"{stem}: the home page does not link it")
+        prev_match = re.search(r'class="left-prev"\s+href="([^"#]+)"', raw)
+        next_match = re.search(r'class="right-next"\s+href="([^"#]+)"', raw)
+        if not prev_match or prev_match.group(1) != f"{order[position - 1]}.html":
+            problems.append(f"{stem}: 'previous' does not lead to {order[position - 1]}")
+        expected_next = order[position + 1] if position + 1 < len(order) else None
+        if (next_match.group(1) if next_match else None) != (f"{expected_next}.html" if expected_next else None):
+            problems.append(f"{stem}: 'next' does not lead to {expected_next}")
+        text = normalize_space(page.text)
+        missing = [
+            line
+            for cell in notebook.cells
+            if cell.cell_type == "code"
+            for line in first_lines(cell)
+            if normalize_space(line) not in text
+        ]
+        if missing:
+            problems.append(f"{stem}: {len(missing)} output(s) not shown, first: {missing[0][:100]!r}")
+        images = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
+        if raw.count('<img alt="_images/') + raw.count('src="_images/') < images:
+            problems.append(f"{stem}: fewer images than the notebook's {images} chart(s)")
+        tables = sum(
+            "<table" in o.get("data", {}).get("text/html", "") for c in notebook.cells for o in c.get("outputs", [])
+        )
+        if raw.count("<table") < tables:
+            problems.append(f"{stem}: fewer tables than the notebook's {tables} DataFrame(s)")
+        downloads = [
+            url
+            for _, url in page.links
+            if url.endswith(f"_downloads/{stem}.ipynb") or re.search(rf"_downloads/\w+/{re.escape(stem)}\.ipynb$", url)
+        ]
+        if not downloads:
+            problems.append(f"{stem}: no download link for notebooks/{stem}.ipynb")
+        elif (out / downloads[0]).read_bytes() != (build.NOTEBOOKS / f"{stem}.ipynb").read_bytes():
+            problems.append(f"{stem}: the download is not notebooks/{stem}.ipynb")
+        lab = EXAMPLE_LAB_URL.format(notebook=f"{stem}.ipynb")
+        if not any(url == lab for _, url in page.links):
+            problems.append(f"{stem}: no 'Open in JupyterLab' link to {lab}")
+    require(not problems, "lesson pages:\n  " + "\n  ".join(problems))
+    return f"{len(stems)} lessons each have a page with outputs, prev/next, download and JupyterLab links"
+
+
+def check_sql(out: Path, parsed: dict[Path, Page]) -> str:
+    """Lesson 02's page shows the INSERT its create step sent, inside a cell's output."""
+    raw = (out / "02-crud.html").read_text()
+    outputs = re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', raw, re.DOTALL)
+    require(outputs, "02-crud: no cell outputs on the page")
+    shown = [normalize_space(re.sub(r"<[^>]+>", "", block)) for block in outputs]
+    statement = "INSERT INTO users (name, email, age, role"
+    require(any(statement in block for block in shown), f"02-crud: no output shows {statement!r}")
+    return f"02-crud shows its executed SQL ({statement} …) in a cell output"
+
+
+def check_solutions_folded(out: Path, parsed: dict[Path, Page]) -> str:
+    """Every practice answer sits in a closed <details> "Show the solution", after the learner's stub."""
+    problems, total = [], 0
+    for solution in build.lessons():
+        notebook = nbformat.read(solution, as_version=4)
+        count = sum(c.cell_type == "code" and bool(build.BEGIN.search(c.source)) for c in notebook.cells)
+        raw = (out / f"{solution.stem}.html").read_text()
+        folds = re.findall(r"<details[^>]*>\s*<summary[^>]*>(.*?)</summary>(.*?)</details>", raw, re.DOTALL)
+        folds = [body for summary, body in folds if build.SHOW_SOLUTION in summary]
+        total += count
+        if len(folds) != count:
+            problems.append(f"{solution.stem}: {len(folds)} folded solution(s), expected {count}")
+        if any(" open" in tag for tag in re.findall(r"<details[^>]*>", raw)):
+            problems.append(f"{solution.stem}: a solution is unfolded when the page opens")
+        if count and raw.count("NotImplementedError") < count:
+            problems.append(f"{solution.stem}: the learner's stub is not shown before each solution")
+        if any("BEGIN SOLUTION" not in normalize_space(re.sub(r"<[^>]+>", "", body)) for body in folds):
+            problems.append(f"{solution.stem}: a fold does not hold the answer")
+    require(not problems, "solutions:\n  " + "\n  ".join(problems))
+    return f"{total} practice answers folded under '{build.SHOW_SOLUTION}', each after its stub"
+
+
+def check_search(out: Path, parsed: dict[Path, Page]) -> str:
+    """search.html exists and the index holds every lesson's title and the words lessons teach."""
+    require((out / "search.html").exists(), "no search.html")
+    index = (out / "searchindex.js").read_text()
+    for word in ("selectinload", "joinedload", "integrityerror", "savepoint"):
+        require(f'"{word}"' in index, f"the search index does not know {word!r}")
+    for solution in build.lessons():
+        require(f'"{solution.stem}"' in index, f"the search index has no page {solution.stem}")
+    return "search.html and its index cover every lesson (selectinload, IntegrityError, savepoint …)"
+
+
+def chromium() -> str:
+    if not Path(CHROMIUM).exists() and (ROOT / ".ci" / "install-chromium").exists():
+        subprocess.run(["bash", str(ROOT / ".ci" / "install-chromium")], check=True)
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get update && apt-get install -y chromium")
+    return CHROMIUM
+
+
+def headless(out_file: str | None, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium on ``url`` once (no network, no first-run chores, a profile inside the build)."""
+    command = [
+        chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+        f"--user-data-dir={build.BUILD / 'chromium-profile'}", *extra, url,
+    ]  # fmt: skip
+    if out_file:
+        command.insert(-1, f"--screenshot={out_file}")
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+
+
+def check_screenshot(out: Path, parsed: dict[Path, Page]) -> str:
+    """Headless Chromium renders lesson 02 (header, code, SQL output); the PNG is kept beside the site."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{SCREENSHOT_LESSON}.png"
+    target.unlink(missing_ok=True)
+    headless(str(target), (out / f"{SCREENSHOT_LESSON}.html").as_uri(), "--window-size=1280,4000")
+    require(target.exists(), "Chromium wrote no screenshot")
+    data = target.read_bytes()
+    require(data.startswith(b"\x89PNG"), "the screenshot is not a PNG")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    require((width, height) == (1280, 4000), f"the screenshot is {width}x{height}, expected 1280x4000")
+    # A blank or unstyled page compresses to almost nothing; a rendered lesson with code and text does not.
+    require(len(data) > 200_000, f"the screenshot looks blank ({len(data)} bytes)")
+    return f"Chromium rendered {SCREENSHOT_LESSON} ({len(data) // 1024} KiB): {target.relative_to(ROOT)}"
+
+
+def check_search_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
+    """In Chromium, searching "selectinload" lists lesson 04 (the one that teaches it) first."""
+    page = headless(
+        None, (out / "search.html").as_uri() + "?q=selectinload", "--virtual-time-budget=15000", "--dump-dom"
+    )
+    summary = re.search(r"found (\d+) pages? matching", page.stdout)
+    require(summary is not None, "the search page showed no result summary")
+    results = re.findall(r'<ul[^>]*class="search"[^>]*>\s*<li[^>]*>\s*<a href="([^"?#]+)', page.stdout)
+    require(results == ["04-loading-and-n-plus-1.html"], f"the first result is {results}, not lesson 04")
+    return f"searching 'selectinload' in Chromium finds {summary.group(1)} pages, lesson 04 first"
+
+
+def build_twice() -> tuple[Path, list[str]]:
+    """Two full builds into check/1 and check/2; fails on a warning, on any difference, or on edited sources."""
+    sources = {**tree_digest(build.SOLUTIONS), **{f"nb/{k}": v for k, v in tree_digest(build.NOTEBOOKS).items()}}
+    env = {**os.environ, build.LAB_URL_VARIABLE: EXAMPLE_LAB_URL}
+    outs, seconds = [CHECK / "1", CHECK / "2"], []
+    for out in outs:
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, str(SITE / "build.py"), "--out", str(out)], env=env, capture_output=True, text=True
+        )
+        seconds.append(time.perf_counter() - started)
+        require(result.returncode == 0, f"the build failed (warnings are errors):\n{result.stdout}{result.stderr}")
+    require(
+        sources == {**tree_digest(build.SOLUTIONS), **{f"nb/{k}": v for k, v in tree_digest(build.NOTEBOOKS).items()}},
+        "the build changed a file in solutions/ or notebooks/",
+    )
+    first, second = (tree_digest(out) for out in outs)
+    differing = sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name))
+    require(not differing, f"two builds differ in {len(differing)} file(s): {', '.join(differing[:10])}")
+    files = len(first)
+    notes = [
+        f"the site builds with no warning ({seconds[0]:.0f} s, {seconds[1]:.0f} s) and leaves solutions/ as it was",
+        f"two builds wrote the same {files} files byte for byte "
+        f"(tree SHA-256 {hashlib.sha256(repr(sorted(first.items())).encode()).hexdigest()[:12]})",
+    ]
+    return outs[0], notes
+
+
+def main() -> int:
+    if CHECK.exists():
+        shutil.rmtree(CHECK)
+    passed = failed = 0
+    try:
+        out, notes = build_twice()
+    except CheckFailed as error:
+        print(f"FAIL build: {error}")
+        print("site-check: 0 passed, 1 failed")
+        return 1
+    for note in notes:
+        print(f"ok   {note}")
+        passed += 1
+    parsed = pages(out)
+    checks: list[Callable[[Path, dict[Path, Page]], str]] = [
+        check_lessons,
+        check_sql,
+        check_solutions_folded,
+        check_links,
+        check_search,
+        check_search_in_browser,
+        check_screenshot,
+    ]
+    for check in checks:
+        try:
+            print(f"ok   {check(out, parsed)}")
+            passed += 1
+        except (CheckFailed, subprocess.SubprocessError, OSError) as error:
+            print(f"FAIL {check.__name__}: {error}")
+            failed += 1
+    print(f"{len(parsed)} HTML pages")
+    print(f"site-check: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
