@@ -67,7 +67,7 @@ bench: seed
 	$(BIN)/python -m bench.bulk_insert
 
 api: seed
-	$(BIN)/python -m lessons.blog
+	$(BIN)/python -m lessons.blog $(if $(filter-out file,$(origin HOST)),--host $(HOST)) $(if $(filter-out file,$(origin PORT)),--port $(PORT))
 
 clean:
 	rm -rf .data .pytest_cache .ruff_cache
