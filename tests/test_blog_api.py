@@ -231,3 +231,32 @@ async def test_bulk_activate_with_an_unknown_id_is_a_404_and_changes_nothing(cli
         assert (await session.get(User, inactive)).is_active is False
     assert (await client.patch("/users/bulk-activate", json=[])).status_code == 422
     assert (await client.patch("/users/bulk-activate", json=["one"])).status_code == 422
+
+
+# --- lessons.blog.explore: what lesson 12 prints ----------------------------------------------------------------
+
+from lessons.blog.explore import call, route_function, route_source  # noqa: E402
+from lessons.blog.routes import users as users_routes  # noqa: E402
+
+
+async def test_route_source_is_the_real_function_of_every_route(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            function = route_function(method, path)
+            assert route_source(method, path).startswith("@router."), f"{method} {path}"
+            assert f"def {function.__name__}(" in route_source(method, path)
+    assert route_function("POST", "/users/bulk") is users_routes.create_users_bulk
+    with pytest.raises(LookupError):
+        route_function("PUT", "/posts/{post_id}")
+
+
+async def test_call_prints_the_status_and_the_statement_count(client: httpx.AsyncClient, capsys) -> None:
+    response = await call(client, "GET", "/users/1", sql=False)
+    assert response.status_code == 200
+    assert capsys.readouterr().out == "GET /users/1 → 200, 1 statement\n"
+    await call(client, "GET", "/posts?size=2")
+    printed = capsys.readouterr().out
+    assert printed.startswith("BEGIN (implicit)\nSELECT count(*)") and printed.endswith(
+        "GET /posts?size=2 → 200, 3 statements\n"
+    )
