@@ -117,6 +117,14 @@ async def test_a_post_with_its_comments_is_four_statements(client: httpx.AsyncCl
     assert all("author" in comment for comment in body["comments"])
 
 
+async def test_creating_a_comment_is_three_statements(client: httpx.AsyncClient) -> None:
+    with count_queries() as queries:
+        response = await client.post("/posts/7/comments", json={"body": "Nice", "user_id": 3})
+    assert response.status_code == 201 and response.json()["author"]["id"] == 3
+    assert queries.count == 3  # the post exists, the user exists, the INSERT; the author is already loaded
+    assert (await client.get(f"/comments/{response.json()['id']}")).json() == response.json()
+
+
 async def test_every_route_declares_its_response_model(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     for path, operations in schema["paths"].items():

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from lessons.settings import DATA_DIR, ROOT
 from tests.blog_requests import lone_surrogate_requests
 
-#: How many generated requests each operation gets (the API has 19 operations).
+#: How many generated requests each operation gets (the API has 18 operations).
 EXAMPLES_PER_OPERATION = 75
 
 
