@@ -79,7 +79,7 @@ bench: seed
 	$(BIN)/python -m bench.bulk_insert
 
 api: seed
-	$(BIN)/python -m lessons.blog
+	$(BIN)/python -m lessons.blog $(if $(filter-out file,$(origin HOST)),--host $(HOST)) $(if $(filter-out file,$(origin PORT)),--port $(PORT))
 
 # The static site of the executed lessons. COURSE_LAB_URL (e.g. .../lab/tree/notebooks/{notebook}) adds an
 # "Open in JupyterLab" link to every lesson. site-check builds it twice and checks what a reader gets.

@@ -54,6 +54,10 @@ async def test_a_duplicate_email_is_a_409_with_a_reason(client: httpx.AsyncClien
         ("POST", "/users", {"name": "X", "email": "not-an-email"}, 422),
         ("POST", "/users", {"name": "X", "email": "x@example.com", "password_hash": "x"}, 422),
         ("POST", "/users", {"name": "Nul\u0000", "email": "nul@example.com"}, 422),
+        ("GET", "/users/search?q=a%00b", None, 422),
+        ("GET", "/users/search?is_active=maybe", None, 422),
+        ("PATCH", "/users/bulk-activate", [1, 999999], 404),
+        ("POST", "/users/bulk", [{"name": "X", "email": "x@example.com", "role": "admin"}], 422),
         ("POST", "/posts", {"title": "T", "content": "C", "user_id": 999999}, 404),
         ("POST", "/posts/1/comments", {"body": "hi", "user_id": 999999}, 404),
         ("POST", "/posts/999999/comments", {"body": "hi", "user_id": 1}, 404),
@@ -113,6 +117,14 @@ async def test_a_post_with_its_comments_is_four_statements(client: httpx.AsyncCl
     assert all("author" in comment for comment in body["comments"])
 
 
+async def test_creating_a_comment_is_three_statements(client: httpx.AsyncClient) -> None:
+    with count_queries() as queries:
+        response = await client.post("/posts/7/comments", json={"body": "Nice", "user_id": 3})
+    assert response.status_code == 201 and response.json()["author"]["id"] == 3
+    assert queries.count == 3  # the post exists, the user exists, the INSERT; the author is already loaded
+    assert (await client.get(f"/comments/{response.json()['id']}")).json() == response.json()
+
+
 async def test_every_route_declares_its_response_model(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     for path, operations in schema["paths"].items():
@@ -131,3 +143,132 @@ async def test_fifty_concurrent_creates_all_land(client: httpx.AsyncClient, db) 
     assert [response.status_code for response in responses] == [201] * 50
     async with db.Session() as session:
         assert await session.scalar(select(func.count()).where(User.email.like("writer%@example.org"))) == 50
+
+
+# --- A lone surrogate in any string field: a 422 with a reason, never a 500 (issue 9) -------------------------
+
+from tests.blog_requests import lone_surrogate_requests  # noqa: E402
+
+
+async def test_a_lone_surrogate_in_any_string_field_is_a_422(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    sent = []
+    for label, method, url, body in lone_surrogate_requests(schema):
+        response = await client.request(method, url, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, f"{label}: {response.status_code} {response.text[:200]}"
+        reasons = [problem["msg"] for problem in response.json()["detail"]]
+        assert any("valid string" in reason for reason in reasons), f"{label}: {reasons}"
+        sent.append(label)
+    assert len(sent) >= 18, sent  # name, email, title, content, body on POST and PATCH, the bulk routes, a key
+    assert "POST /users/bulk email" in sent and "PATCH /posts/{post_id} content" in sent
+
+
+async def test_an_invalid_email_reads_as_a_sentence_not_a_pattern(client: httpx.AsyncClient) -> None:
+    response = await client.post("/users", json={"name": "X", "email": "not-an-email"})
+    assert response.status_code == 422
+    assert [(p["loc"], p["msg"]) for p in response.json()["detail"]] == [
+        (["body", "email"], "not a valid email address")
+    ]
+    nul = await client.post("/posts", json={"title": "a\u0000b", "content": "c", "user_id": 1})
+    assert nul.json()["detail"][0]["msg"] == "must not contain a NUL character"
+
+
+# --- The chapter's §7 search with filters, §10 bulk endpoints --------------------------------------------------
+
+
+async def test_search_filters_by_term_and_is_active_and_pages(client: httpx.AsyncClient, db) -> None:
+    async with db.Session() as session:
+        inactive = set((await session.scalars(select(User.id).where(User.is_active.is_(False)))).all())
+    everyone = (await client.get("/users/search", params={"is_active": "false", "size": 100})).json()
+    assert {user["id"] for user in everyone["items"]} == inactive and everyone["total"] == len(inactive)
+    with count_queries() as queries:
+        page = (await client.get("/users/search", params={"q": "a", "is_active": "true", "page": 2, "size": 5})).json()
+    assert queries.count == 2  # the count and the page, whatever the filters
+    assert page["page"] == 2 and len(page["items"]) == 5
+    assert all(user["is_active"] and "a" in (user["name"] + user["email"]).lower() for user in page["items"])
+
+
+@pytest.mark.parametrize("size", [1, 50])
+async def test_bulk_create_is_two_statements_at_any_size(client: httpx.AsyncClient, size: int) -> None:
+    users = [{"name": f"Bulk {n}", "email": f"bulk{n}@example.org"} for n in range(size)]
+    with count_queries() as queries:
+        response = await client.post("/users/bulk", json=users)
+    assert response.status_code == 201
+    assert queries.count == 2  # SELECT the emails already taken, one INSERT … RETURNING for the batch
+    assert [user["email"] for user in response.json()] == [user["email"] for user in users]
+    assert len({user["id"] for user in response.json()}) == size
+
+
+@pytest.mark.parametrize(
+    ("emails", "reason"),
+    [
+        (["new1@example.org", "NEW1@example.org"], "emails given more than once: new1@example.org"),
+        (["new2@example.org", "{taken}"], "emails already taken: {taken}"),
+    ],
+)
+async def test_bulk_create_is_all_or_nothing(client: httpx.AsyncClient, db, emails, reason) -> None:
+    taken = (await client.get("/users/1")).json()["email"]
+    users = [{"name": "N", "email": email.format(taken=taken)} for email in emails]
+    response = await client.post("/users/bulk", json=users)
+    assert response.status_code == 409 and response.json() == {"detail": reason.format(taken=taken)}
+    async with db.Session() as session:
+        assert await session.scalar(select(func.count()).where(User.email.like("new%@example.org"))) == 0
+
+
+async def test_bulk_create_refuses_an_empty_or_oversized_batch(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/users/bulk", json=[])).status_code == 422
+    too_many = [{"name": "N", "email": f"n{n}@example.org"} for n in range(101)]
+    assert (await client.post("/users/bulk", json=too_many)).status_code == 422
+
+
+async def test_bulk_activate_changes_only_the_listed_users(client: httpx.AsyncClient, db) -> None:
+    async with db.Session() as session:
+        inactive = list((await session.scalars(select(User.id).where(User.is_active.is_(False)))).all())
+    chosen, untouched = inactive[:3], inactive[3:]
+    with count_queries() as queries:
+        response = await client.patch("/users/bulk-activate", json=[*chosen, chosen[0]])
+    assert response.status_code == 200 and response.json() == {"activated": sorted(chosen)}
+    assert queries.count == 2  # check the ids exist, one UPDATE … WHERE id IN (…)
+    async with db.Session() as session:
+        still_inactive = set((await session.scalars(select(User.id).where(User.is_active.is_(False)))).all())
+    assert still_inactive == set(untouched)
+
+
+async def test_bulk_activate_with_an_unknown_id_is_a_404_and_changes_nothing(client: httpx.AsyncClient, db) -> None:
+    async with db.Session() as session:
+        inactive = (await session.scalars(select(User.id).where(User.is_active.is_(False)).limit(1))).one()
+    response = await client.patch("/users/bulk-activate", json=[inactive, 999998, 999999])
+    assert response.status_code == 404 and response.json() == {"detail": "no user with id 999998, 999999"}
+    async with db.Session() as session:
+        assert (await session.get(User, inactive)).is_active is False
+    assert (await client.patch("/users/bulk-activate", json=[])).status_code == 422
+    assert (await client.patch("/users/bulk-activate", json=["one"])).status_code == 422
+
+
+# --- lessons.blog.explore: what lesson 12 prints ----------------------------------------------------------------
+
+from lessons.blog.explore import call, route_function, route_source  # noqa: E402
+from lessons.blog.routes import users as users_routes  # noqa: E402
+
+
+async def test_route_source_is_the_real_function_of_every_route(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            function = route_function(method, path)
+            assert route_source(method, path).startswith("@router."), f"{method} {path}"
+            assert f"def {function.__name__}(" in route_source(method, path)
+    assert route_function("POST", "/users/bulk") is users_routes.create_users_bulk
+    with pytest.raises(LookupError):
+        route_function("PUT", "/posts/{post_id}")
+
+
+async def test_call_prints_the_status_and_the_statement_count(client: httpx.AsyncClient, capsys) -> None:
+    response = await call(client, "GET", "/users/1", sql=False)
+    assert response.status_code == 200
+    assert capsys.readouterr().out == "GET /users/1 → 200, 1 statement\n"
+    await call(client, "GET", "/posts?size=2")
+    printed = capsys.readouterr().out
+    assert printed.startswith("BEGIN (implicit)\nSELECT count(*)") and printed.endswith(
+        "GET /posts?size=2 → 200, 3 statements\n"
+    )

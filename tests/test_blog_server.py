@@ -21,8 +21,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from lessons.settings import DATA_DIR, ROOT
+from tests.blog_requests import lone_surrogate_requests
 
-#: How many generated requests each operation gets (the API has 17 operations).
+#: How many generated requests each operation gets (the API has 18 operations).
 EXAMPLES_PER_OPERATION = 75
 
 
@@ -86,6 +87,71 @@ def test_fifty_concurrent_creates_over_http_all_land(live_server: str) -> None:
     assert statuses == [201] * 50
     found = httpx.get(f"{live_server}/users/search", params={"q": "crowd", "size": 100}).json()
     assert found["total"] == 50
+
+
+def test_a_lone_surrogate_is_a_422_and_the_connection_stays_usable(live_server: str) -> None:
+    """Over one keep-alive connection: each bad request is a 422 with a reason, and the next request still works."""
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        schema = client.get("/openapi.json").json()
+        statuses = Counter()
+        for label, method, url, body in lone_surrogate_requests(schema):
+            response = client.request(method, url, content=body, headers={"content-type": "application/json"})
+            assert response.status_code == 422, f"{label}: {response.status_code} {response.text[:200]}"
+            assert response.json()["detail"][0]["msg"], label
+            assert client.get("/users/1").status_code == 200, f"after {label}"
+            statuses[response.status_code] += 1
+    assert statuses[422] >= 18, statuses
+
+
+def run_blog(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lessons.blog", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_port_in_use_is_one_sentence_before_any_banner() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_blog("--port", str(port), "--database-name", f"blog-busy-{os.getpid()}")
+    assert result.returncode == 2
+    assert result.stdout == ""  # no "Blog API on …" banner for a server that never started
+    assert (
+        result.stderr == f"error: port {port} on 127.0.0.1 is already in use: stop what uses it, or choose "
+        "another (make api PORT=8001, or --port 8001).\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        (
+            "abc",
+            "error: BLOG_PORT='abc' is not valid: Input should be a valid integer, unable to parse string as an "
+            "integer.\n",
+        ),
+        ("70000", "error: BLOG_PORT='70000' is not valid: Input should be less than or equal to 65535.\n"),
+    ],
+)
+def test_a_bad_blog_port_is_one_sentence(value: str, sentence: str) -> None:
+    result = run_blog(env={"BLOG_PORT": value})
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", sentence)
+
+
+def test_make_api_passes_port_and_host_through() -> None:
+    def recipe(*args: str) -> str:
+        shown = subprocess.run(["make", "-n", "api", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        return shown.stdout.strip().splitlines()[-1]
+
+    assert recipe("PORT=8012").endswith("-m lessons.blog  --port 8012")
+    assert recipe("HOST=0.0.0.0", "PORT=8013").endswith("-m lessons.blog --host 0.0.0.0 --port 8013")
+    assert "--port" not in recipe()  # make lab's PORT (8888) is not the API's: without PORT=, 8000
 
 
 def test_fuzz_every_operation_of_the_openapi_schema(live_server: str) -> None:

@@ -5,6 +5,8 @@
 - ``schemas.py``   – Pydantic v2 request and response models (``password_hash`` is in none of them)
 - ``routes/``      – one router per resource: users, posts, comments
 - ``app.py``       – ``create_app()``: the application, its lifespan and its error handlers
+- ``validation.py`` – the 422 handler, safe to encode whatever text the client sent
+- ``explore.py``   – for lesson 12: a route's source code, and one request with the SQL it caused
 
 Run it with ``make api`` (or ``python -m lessons.blog``), then open http://127.0.0.1:8000/docs.
 

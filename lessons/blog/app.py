@@ -14,10 +14,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lessons.blog.routes import comments, posts, users
 from lessons.blog.settings import BlogSettings
+from lessons.blog.validation import request_validation_error
 from lessons.database import fresh_database
 
 
@@ -43,6 +45,7 @@ def create_app(Session: async_sessionmaker[AsyncSession] | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.Session = Session
+    app.add_exception_handler(RequestValidationError, request_validation_error)  # never a 500 for bad text
     app.include_router(users.router)
     app.include_router(posts.router)
     app.include_router(comments.router)

@@ -35,11 +35,10 @@ async def list_comments(
 )
 async def create_comment(post_id: PostId, body: CommentCreate, session: SessionDep) -> Comment:
     await get_or_404(session, Post, post_id, "post")
-    await get_or_404(session, User, body.user_id, "user")
-    comment = Comment(body=body.body, user_id=body.user_id, post_id=post_id)
+    author = await get_or_404(session, User, body.user_id, "user")
+    comment = Comment(body=body.body, author=author, post_id=post_id)  # the author is loaded: no refresh needed
     session.add(comment)
     await session.commit()
-    await session.refresh(comment, ["author"])
     return comment
 
 

@@ -21,6 +21,11 @@ def not_found(kind: str, identifier: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} with id {identifier}")
 
 
+def not_found_ids(identifiers: list[int]) -> HTTPException:
+    """404 for a request naming several users, listing every id that names none."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no user with id {', '.join(map(str, identifiers))}")
+
+
 def conflict(reason: str) -> HTTPException:
     """409: the request is valid but clashes with what is stored (a duplicate email …)."""
     return HTTPException(status.HTTP_409_CONFLICT, reason)
