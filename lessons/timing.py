@@ -1,7 +1,8 @@
 """Measure async code the same way in every performance lesson.
 
-Timings vary from run to run: print them only in cells tagged ``nbval-ignore-output``, and print what they
-show (which is faster, a ratio rounded to a band) in a compared cell.
+Timings vary from run to run and with the machine's load: print them, and anything derived from them (which
+is faster, a ratio), only in cells tagged ``nbval-ignore-output``, labelled as measured on this machine. A
+compared cell states what holds on any machine: the plan, the statement count, the rows read.
 
 >>> async def work():
 ...     return sum(range(1000))
