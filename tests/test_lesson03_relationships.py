@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import ForeignKey, func, inspect, select
+from sqlalchemy import ForeignKey, String, func, inspect, select
 from sqlalchemy.exc import ArgumentError, IntegrityError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -115,7 +115,7 @@ class _Book(_AllBase):
     __tablename__ = "t03_books"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(default="")
+    title: Mapped[str] = mapped_column(String(50))
     shelf_id: Mapped[int] = mapped_column(ForeignKey("t03_shelves.id"))
 
 
