@@ -19,6 +19,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from lessons import clock
 from lessons.types import UTCDateTime
 
+#: The cascades of a parent's children: ``all`` without ``refresh-expire``. SQLAlchemy's asyncio guide advises
+#: listing them: ``all`` implies ``refresh-expire``, so ``await session.refresh(user)`` would expire every loaded
+#: post of the user without reloading it, and the next read of ``post.title`` would be an implicit (failing) load.
+CHILD_CASCADE = "save-update, merge, expunge, delete, delete-orphan"
+
 #: Constraint names spelled out, so the DDL is the same on every run and every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -69,13 +74,13 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
 
     profile: Mapped[Profile | None] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="user", cascade=CHILD_CASCADE, passive_deletes=True
     )
     posts: Mapped[list[Post]] = relationship(
-        back_populates="author", cascade="all, delete-orphan", passive_deletes=True, order_by="Post.id"
+        back_populates="author", cascade=CHILD_CASCADE, passive_deletes=True, order_by="Post.id"
     )
     comments: Mapped[list[Comment]] = relationship(
-        back_populates="author", cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
+        back_populates="author", cascade=CHILD_CASCADE, passive_deletes=True, order_by="Comment.id"
     )
     roles: Mapped[list[Role]] = relationship(
         secondary=user_roles, back_populates="users", passive_deletes=True, order_by="Role.id"
@@ -110,7 +115,7 @@ class Post(TimestampMixin, Base):
 
     author: Mapped[User] = relationship(back_populates="posts")
     comments: Mapped[list[Comment]] = relationship(
-        back_populates="post", cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
+        back_populates="post", cascade=CHILD_CASCADE, passive_deletes=True, order_by="Comment.id"
     )
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ WHERE users.id = 5
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -211,7 +212,38 @@ def expect_queries(expected: int) -> Iterator[QueryCounter]:
         yield counter
     if counter.count != expected:
         listing = "\n".join(f"{number}. {statement}" for number, statement in enumerate(counter.statements, 1))
-        raise AssertionError(f"expected {expected} statements, {counter.count} ran:\n{listing}")
+        raise AssertionError(
+            f"expected {expected} statements, {counter.count} ran: {summarize(counter.statements)}\n{listing}"
+        )
+
+
+_TABLE = re.compile(r"^(?:SELECT\b.*?\bFROM|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([^\s(,]+)", re.I | re.DOTALL)
+
+
+def summarize(statements: Sequence[Statement]) -> str:
+    """The statements on one line, by kind and table, repeats folded (``×3``): the shape of an N+1 at a glance.
+
+    The first line of :func:`expect_queries`' message, so it still says what ran where only that line is shown.
+
+    >>> ran = [Statement("SELECT users.id FROM users", ()), Statement("SELECT posts.id FROM posts", (1,)),
+    ...        Statement("SELECT posts.id FROM posts", (2,)), Statement("DELETE FROM posts WHERE id = ?", (3,))]
+    >>> summarize(ran)
+    'SELECT … FROM users, SELECT … FROM posts ×2, DELETE FROM posts'
+    """
+    kinds: list[list[Any]] = []
+    for statement in statements:
+        match = _TABLE.match(statement.sql)
+        if match is None:
+            kind = statement.sql.split("\n", 1)[0][:40]
+        else:
+            verb = statement.sql.split(None, 1)[0].upper()
+            prefix = {"SELECT": "SELECT … FROM", "INSERT": "INSERT INTO", "DELETE": "DELETE FROM"}.get(verb, verb)
+            kind = f"{prefix} {match.group(1)}"
+        if kinds and kinds[-1][0] == kind:
+            kinds[-1][1] += 1
+        else:
+            kinds.append([kind, 1])
+    return ", ".join(kind if times == 1 else f"{kind} ×{times}" for kind, times in kinds) or "nothing"
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import ArgumentError, IntegrityError
-from sqlalchemy.orm import relationship, selectinload
+from sqlalchemy import ForeignKey, String, func, inspect, select
+from sqlalchemy.exc import ArgumentError, IntegrityError, MissingGreenlet
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 from lessons import exercises
 from lessons.database import LessonDatabase
 from lessons.exercises import lesson03
 from lessons.models import Post, Profile, User
 from lessons.sql import count_queries
+from lessons.traps import show_error
 
 GRANT_ROLE = exercises.get("03.grant_role")
 MOVE_POST = exercises.get("03.move_post")
@@ -52,7 +54,10 @@ def test_the_mapper_facts_the_lesson_shows() -> None:
     posts = inspect(User).relationships["posts"]
     assert posts.lazy == "select"
     assert posts.passive_deletes is True
-    assert set(posts.cascade) == {"save-update", "merge", "refresh-expire", "expunge", "delete", "delete-orphan"}
+    # `all` minus refresh-expire, as SQLAlchemy's asyncio guide advises, on every parent-to-children relationship.
+    for parent, name in [(User, "profile"), (User, "posts"), (User, "comments"), (Post, "comments")]:
+        cascade = inspect(parent).relationships[name].cascade
+        assert set(cascade) == {"save-update", "merge", "expunge", "delete", "delete-orphan"}, (parent, name)
     assert inspect(User).relationships["profile"].uselist is False
     with pytest.raises(ArgumentError, match="'refresh'"):
         relationship("Post", cascade="save-update, refresh")
@@ -93,3 +98,47 @@ async def test_collections_change_with_the_sql_the_lesson_shows(db: LessonDataba
             await session.commit()
         left = await session.scalar(select(func.count()).select_from(Post).where(Post.user_id == 11))
     assert queries.count == 1 and left == 0
+
+
+class _AllBase(AsyncAttrs, DeclarativeBase):
+    pass
+
+
+class _Shelf(_AllBase):
+    __tablename__ = "t03_shelves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list[_Book]] = relationship(cascade="all, delete-orphan")
+
+
+class _Book(_AllBase):
+    __tablename__ = "t03_books"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(50))
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("t03_shelves.id"))
+
+
+async def test_refresh_keeps_loaded_children_readable(db: LessonDatabase) -> None:
+    # The course's cascade: refresh(user) leaves the loaded posts loaded, readable without I/O.
+    async with db.Session() as session:
+        user = await session.get(User, 7)
+        post = (await user.awaitable_attrs.posts)[0]
+        await session.refresh(user)
+        assert not inspect(post).expired
+        assert post.title
+
+    # What `all` would do: refresh(shelf) expires its books (refresh-expire) and reloads only the shelf; reading a
+    # book is then an implicit load, which raises. (A collection loaded by a loader option would be reloaded.)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_AllBase.metadata.create_all)
+    async with db.Session() as session:
+        session.add(_Shelf(id=1, books=[_Book(title="Emma")]))
+        await session.commit()
+    async with db.Session() as session:
+        shelf = await session.get(_Shelf, 1)
+        book = (await shelf.awaitable_attrs.books)[0]
+        await session.refresh(shelf)
+        assert inspect(book).expired
+        with show_error(expected=MissingGreenlet):  # bare or wrapped in StatementError, per driver
+            _ = book.title

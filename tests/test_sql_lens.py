@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lessons.models import Post, User
-from lessons.sql import count_queries, expect_queries, explain, to_sql
+from lessons.sql import Statement, count_queries, expect_queries, explain, summarize, to_sql
+from lessons.traps import show_error
 
 
 async def capture_show_sql(db) -> str:
@@ -60,6 +61,24 @@ async def test_expect_queries_fails_and_lists_the_statements(db) -> None:
     message = str(failure.value)
     assert message.startswith("expected 1 statements, 2 ran:")
     assert "1. SELECT users.id" in message and "2. SELECT users.id" in message
+
+
+async def test_expect_queries_names_every_statement_on_its_first_line(db, capsys) -> None:
+    # show_error prints only an error's first line (lesson 04's N+1 trap): that line must say what ran.
+    async with db.Session() as session:
+        with show_error(expected=AssertionError), expect_queries(2):
+            users = (await session.scalars(select(User).order_by(User.id).limit(3))).all()
+            for user in users:
+                await user.awaitable_attrs.posts
+    printed = capsys.readouterr().out.strip()
+    assert printed == "AssertionError: expected 2 statements, 4 ran: SELECT … FROM users, SELECT … FROM posts ×3"
+
+
+def test_summarize_folds_repeats_and_names_tables() -> None:
+    ran = [Statement("INSERT INTO posts (title) VALUES (?)", ("a",)), Statement("UPDATE posts SET title=?", ("b",)),
+           Statement("UPDATE posts SET title=?", ("c",)), Statement("PRAGMA foreign_keys", ())]
+    assert summarize(ran) == "INSERT INTO posts, UPDATE posts ×2, PRAGMA foreign_keys"
+    assert summarize([]) == "nothing"
 
 
 async def test_expect_queries_passes_on_the_right_count(db) -> None:
