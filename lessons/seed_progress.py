@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from contextlib import redirect_stderr
 
-from lessons import seed
+from lessons import pristine
 from lessons.settings import get_settings, parse_database_url
 
 
@@ -30,5 +30,5 @@ async def prepare_seed(size: str = "large", url: str | None = None) -> None:
     print(f"{size} seed: built once on first use (about 15 s for the large one, with a progress bar), "
           "then copied by every lesson")
     with redirect_stderr(sys.stdout):
-        await seed.ensure_pristine(base, size, progress=True)
+        await pristine.ensure_pristine(base, size, progress=True)
     print(f"{size} seed: ready")
