@@ -94,6 +94,11 @@ bench: seed
 	$(BIN)/python -m bench.seeding
 	$(BIN)/python -m bench.bulk_insert
 
+# Every learner notebook run in JupyterLab in Debian's Chromium (.ci/install-chromium), through Run → Run All Cells,
+# on the server `make lab` starts (copies of the notebooks, a free port). Screenshots: build/e2e/.
+e2e: setup
+	$(PYTEST) -v e2e
+
 api: seed
 	$(BIN)/python -m lessons.blog
 

@@ -111,7 +111,8 @@ def main() -> None:
               f"   (venv {venv_seconds:.1f} s, pip {pip_seconds:.1f} s)")
 
         ratio = setup_seconds / baseline
-        print(f"  make setup / baseline: {ratio:.2f}  (goal ≤ {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'})")
+        met = "met" if ratio <= GOAL_RATIO else "NOT met"
+        print(f"  make setup / baseline: {ratio:.2f}  (goal ≤ {GOAL_RATIO}: {met})")
 
         lab_seconds = time_make_lab(fresh_clone(work / "clone-lab"), args.python)
         met = "met" if lab_seconds < GOAL_LAB_SECONDS else "NOT met"
