@@ -128,12 +128,15 @@ def _save_and_read(page: Page, lab: Lab, name: str) -> dict[str, Any]:
     """Save through JupyterLab (File → Save Notebook) and read the saved file back from the server."""
     before = lab.api(page, "GET", f"contents/{name}?content=0")["last_modified"]
     _menu(page, "File", "Save Notebook")
-    for _ in range(120):
-        model = lab.api(page, "GET", f"contents/{name}?content=1")
-        if model["last_modified"] != before:
+    page.get_by_text("Saving completed", exact=True).first.wait_for(timeout=120_000)
+    for _ in range(240):
+        response = page.request.get(f"{lab.url}/api/contents/{name}?content=1",
+                                    headers={"Authorization": f"token {lab.token}"})
+        # A read while the server writes the file fails (400, empty file): read again.
+        if response.ok and (model := response.json())["last_modified"] != before:
             return model["content"]
         page.wait_for_timeout(250)
-    raise AssertionError(f"{name} was not saved within 30 s")
+    raise AssertionError(f"{name} was not saved within a minute")
 
 
 def run_notebook(
