@@ -97,7 +97,7 @@ bench: seed
 # Every learner notebook run in JupyterLab in Debian's Chromium (.ci/install-chromium), through Run → Run All Cells,
 # on the server `make lab` starts (copies of the notebooks, a free port). Screenshots: build/e2e/.
 e2e: setup
-	$(PYTEST) -v e2e
+	$(PYTEST) -v --durations=25 e2e
 
 api: seed
 	$(BIN)/python -m lessons.blog
