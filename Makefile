@@ -5,33 +5,53 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The whole dependency tree, pinned with hashes, generated from requirements.txt by `make lock`.
+LOCK := requirements.lock
+UV_VERSION := 0.13.8
+# auto: uv, else pip. INSTALLER=pip forces pip.
+INSTALLER ?= auto
+LOCK_COMMAND = pip compile requirements.txt --universal --generate-hashes --python-version 3.11 \
+	--no-config --custom-compile-command "make lock"
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench api site site-check clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
 	@echo "make test       set up, then run every check (SQLite; plus PostgreSQL/MariaDB when TEST_*_URL are set)"
 	@echo "make test-sqlite PYTHON=python3.12 VENV=.venv-3.12   the SQLite suite on another Python"
 	@echo "make notebooks  re-execute solutions/ and regenerate notebooks/ from them"
-	@echo "make bench      measure the speed targets (seeding, fresh_database)"
+	@echo "make bench      measure the speed targets (setup beside plain pip, make lab on a fresh clone, seeding)"
+	@echo "make e2e        run every learner notebook in JupyterLab in Chromium (Run All Cells), as a learner does"
+	@echo "make lock       regenerate requirements.lock (the pinned, hashed tree) after editing requirements.txt"
 	@echo "make seed-large build the large seed (10,000 users, 100,000 posts) for the performance lessons"
 	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
 
-# The virtual environment is rebuilt whenever requirements.txt or pyproject.toml changes.
-$(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-		{ echo "error: Python 3.11 or newer is needed (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+# The virtual environment is brought to the lock whenever requirements.lock or pyproject.toml changes: with uv
+# (bootstrapped from PyPI into .tools/, not into your system) when it can be had, else with pip. It says which ran.
+$(STAMP): requirements.txt $(LOCK) pyproject.toml tools/setup-venv
+	@PYTHON=$(PYTHON) VENV=$(VENV) LOCK=$(LOCK) UV_VERSION=$(UV_VERSION) INSTALLER=$(INSTALLER) tools/setup-venv
 	@touch $@
 
 setup: $(STAMP)
+
+# Regenerate the lock from requirements.txt. Deterministic: pins already in the lock are kept, only what
+# requirements.txt changed is re-resolved (rm requirements.lock first to re-resolve everything).
+lock:
+	@uv=$$(PYTHON=$(PYTHON) UV_VERSION=$(UV_VERSION) tools/setup-venv --uv-only) && \
+		$$uv $(LOCK_COMMAND) --quiet -o $(LOCK)
+	@echo "Wrote $(LOCK) from requirements.txt: commit both."
+
+# Fails when the lock is not what `make lock` would write from requirements.txt.
+lock-check:
+	@uv=$$(PYTHON=$(PYTHON) UV_VERSION=$(UV_VERSION) tools/setup-venv --uv-only) && \
+		tmp=$$(mktemp -d) && cp $(LOCK) $$tmp/lock && \
+		$$uv $(LOCK_COMMAND) --quiet -o $$tmp/lock && \
+		{ diff -u $(LOCK) $$tmp/lock && rm -rf $$tmp && echo "$(LOCK) matches requirements.txt."; } || \
+		{ rm -rf $$tmp; echo "error: $(LOCK) drifted from requirements.txt: run make lock" >&2; exit 1; }
 
 seed: setup
 	@$(BIN)/python -m lessons.seed --size default
@@ -39,13 +59,19 @@ seed: setup
 seed-large: setup
 	@$(BIN)/python -m lessons.seed --size large
 
-lab: seed
-	@echo "Starting JupyterLab on notebooks/ — open the URL it prints (Ctrl-C to stop)."
+# jupyter/settings/overrides.json switches off the "official Jupyter news?" pop-up and the update check.
+# make e2e starts this same target on copies of the notebooks (LAB_ROOT) and a free PORT.
+LAB_ROOT ?= notebooks
+# The seed builds beside the server's start (fresh_database waits for it under a file lock), to print the URL sooner.
+lab: setup
+	@echo "Starting JupyterLab on $(LAB_ROOT)/ — open the URL it prints (Ctrl-C to stop)."
+	@$(BIN)/python -m lessons.seed --size default &
 	$(BIN)/jupyter lab --no-browser --allow-root --ip=$(HOST) --port=$(PORT) \
-		--ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00-setup.ipynb
+		--ServerApp.root_dir=$(LAB_ROOT) --LabApp.default_url=/lab/tree/00-setup.ipynb \
+		--LabApp.app_settings_dir=$(CURDIR)/jupyter/settings
 
 lint: setup
-	$(BIN)/ruff check --output-format concise lessons tests notebooks solutions bench
+	$(BIN)/ruff check --output-format concise lessons tests notebooks solutions bench e2e site
 
 unit: seed
 	$(PYTEST) -n 2 tests
@@ -75,8 +101,14 @@ notebooks: seed seed-large
 	$(BIN)/python -m lessons.publish $(LESSONS)
 
 bench: seed
+	$(BIN)/python -m bench.setup --python $(PYTHON)
 	$(BIN)/python -m bench.seeding
 	$(BIN)/python -m bench.bulk_insert
+
+# Every learner notebook run in JupyterLab in Debian's Chromium (.ci/install-chromium), through Run → Run All Cells,
+# on the server `make lab` starts (copies of the notebooks, a free port). Screenshots: build/e2e/.
+e2e: setup
+	$(PYTEST) -v --durations=25 e2e
 
 api: seed
 	$(BIN)/python -m lessons.blog $(if $(filter-out file,$(origin HOST)),--host $(HOST)) $(if $(filter-out file,$(origin PORT)),--port $(PORT))
