@@ -40,7 +40,7 @@ def finish(process: subprocess.Popen[str]) -> dict:
 
 
 def test_several_kernels_on_the_same_lesson_never_share_rows(course_url: str) -> None:
-    processes, iterations = 3, (8 if course_url.startswith("sqlite") else 4)
+    processes, iterations = 3, (15 if course_url.startswith("sqlite") else 10)
     results = [finish(p) for p in [start_worker(course_url, iterations) for _ in range(processes)]]
     for result in results:
         assert result["errors"] == []
