@@ -223,9 +223,14 @@ class UserSummaryRoute(Exercise):
                         f"with {expected}."
                     )
                 if response.json() != expected:
+                    got = response.json()
+                    # The namesake wrote 1 post and 1 comment: counts one too high each point at them.
+                    by_name = isinstance(got, dict) and expected["id"] == user_id and (
+                        got.get("posts") == expected["posts"] + 1 or got.get("comments") == expected["comments"] + 1
+                    )
                     aside = (
-                        f" (user {namesake.id} has the same name and wrote 1 post and 1 comment)"
-                        if expected["id"] == user_id
+                        f"; user {namesake.id} has the same name and wrote exactly 1 post and 1 comment, the difference"
+                        if by_name
                         else ""
                     )
                     raise Incorrect(f"GET {url} ({who}) answered {response.json()}, expected {expected}{aside}.")
