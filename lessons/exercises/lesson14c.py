@@ -364,6 +364,14 @@ class _UnescapedLike(PostSearch):
         return list((await session.scalars(statement)).all())
 
 
+class _InstallsNothing(PostSearch):
+    """Wrong: search() is the reference's, but install() was left empty: the FTS5 table, the tsvector column or
+    the FULLTEXT index it reads does not exist."""
+
+    async def install(self, conn: AsyncConnection) -> None:
+        pass
+
+
 class _FilledOnce(_SearchTable):
     """Wrong: the search table is filled once at install and never again, like a tsvector column filled by one
     UPDATE: a new or edited post is invisible to search."""
@@ -424,27 +432,43 @@ class FullTextSearch(Exercise):
     ]
     reference = PostSearch
     right_answers = [PostSearch, _ExpressionIndexes, _SearchTable]
-    wrong_answers = [_RawQuerySyntax, _UnescapedLike, _FilledOnce, _InsertTriggerOnly]
+    wrong_answers = [_RawQuerySyntax, _UnescapedLike, _FilledOnce, _InsertTriggerOnly, _InstallsNothing]
 
     async def _search(self, searcher: Any, db: LessonDatabase, query: str) -> list[int]:
-        async with db.Session() as session:
-            try:
-                found = await self.call(searcher.search, session, query)
-            except (Incorrect, Unattempted):
-                raise
-            except Exception as error:
+        try:
+            found = await self._run(searcher, db, query)
+        except (Incorrect, Unattempted):
+            raise
+        except Exception as error:
+            message = f"search({query!r}) raised {describe(error)}"
+            plain = "plumbrix"
+            if query != plain:
+                try:
+                    await self._run(searcher, db, plain)
+                except (Incorrect, Unattempted):
+                    raise
+                except Exception as again:
+                    raise Incorrect(
+                        f"{message}; a plain word fails too: search({plain!r}) raised {describe(again)}."
+                    ) from None
                 raise Incorrect(
-                    f"search({query!r}) raised {describe(error)}. User input is not query syntax: on PostgreSQL "
-                    "use websearch_to_tsquery; elsewhere keep only its words and quote each one."
+                    f"{message}, while search({plain!r}) runs: the characters of the input reached a query parser. "
+                    "User input is not query syntax: on PostgreSQL use websearch_to_tsquery; elsewhere keep only "
+                    "its words and quote each one."
                 ) from None
+            raise Incorrect(f"{message}.") from None
         if found is None or isinstance(found, str | bytes) or not isinstance(found, Sequence | list):
-            raise Incorrect(f"search({query!r}) returned {found!r}; return a list of post ids, best match first.")
+            raise Incorrect(f"search({query!r}) returned {found!r:.80}; return a list of post ids, best match first.")
         found = list(found)
         if any(not isinstance(item, int) or isinstance(item, bool) for item in found):
             raise Incorrect(
                 f"search({query!r}) returned {found[:3]!r}…: return post ids (ints), e.g. [row.id for row in rows]."
             )
         return found
+
+    async def _run(self, searcher: Any, db: LessonDatabase, query: str) -> Any:
+        async with db.Session() as session:
+            return await self.call(searcher.search, session, query)
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
         searcher = _searcher(answer)
