@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons import clock
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import Exercise, Incorrect, committed, count_statements, register
 from lessons.models import Post
-from lessons.sql import count_queries
 
 #: The cut-off the checker passes: about a quarter of the seeded posts are older.
 BEFORE = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -140,7 +139,7 @@ class UnpublishOldPosts(Exercise):
         async with db.Session() as session:
             watched = (await session.scalars(select(Post).where(Post.id.in_(watched_ids)))).all()
             started = clock.now()
-            with count_queries() as queries:
+            with count_statements() as queries:
                 got = await self.call(answer, session, BEFORE)
             finished = clock.now()
             updates = [s for s in queries.statements if s.sql.lstrip().upper().startswith("UPDATE")]
@@ -166,13 +165,12 @@ class UnpublishOldPosts(Exercise):
                         "UPDATE: don't turn synchronize_session off; the default keeps loaded objects in step."
                     )
             # Not committed yet: a second connection must still see every post as it was.
-            async with db.engine.connect() as other:
-                seen = dict((await other.execute(select(Post.id, Post.published).where(Post.id.in_(targets)))).all())
-            committed = sorted(post_id for post_id, value in seen.items() if not value)
-            if committed:
+            seen = dict(await committed(db, select(Post.id, Post.published).where(Post.id.in_(targets))))
+            already = sorted(post_id for post_id, value in seen.items() if not value)
+            if already:
                 raise Incorrect(
-                    f"before the caller committed, a second connection already saw {len(committed)} posts "
-                    f"unpublished (e.g. post {committed[0]}): your function committed. Leave the commit to the "
+                    f"before the caller committed, a second connection already saw {len(already)} posts "
+                    f"unpublished (e.g. post {already[0]}): your function committed. Leave the commit to the "
                     "caller, so its work and yours succeed or fail together."
                 )
             await session.commit()

@@ -10,9 +10,8 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import DetachedInstanceError
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register, statements
+from lessons.exercises.framework import Exercise, Incorrect, count_statements, register, statements
 from lessons.models import Post, User
-from lessons.sql import count_queries
 
 
 async def load_author(Session: async_sessionmaker[AsyncSession], user_id: int) -> User:
@@ -146,7 +145,7 @@ class LoadAuthor(Exercise):
     async def _load(self, answer: Any, db: LessonDatabase, user_id: int, described: str) -> tuple[list[int], int]:
         Session = _TrackingSessionmaker(db.engine, expire_on_commit=False)
         try:
-            with count_queries() as queries:
+            with count_statements() as queries:
                 user = await self.call(answer, Session, user_id)
             left_open = [session for session in Session.made if session.in_transaction()]
         finally:

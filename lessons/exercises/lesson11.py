@@ -9,10 +9,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, Unattempted, register
+from lessons.exercises.framework import Exercise, Incorrect, Unattempted, count_statements, register
 from lessons.models import User
 from lessons.security import INJECTION_PAYLOADS
-from lessons.sql import count_queries
 from lessons.traps import describe
 
 #: Users the checker adds, so that a literal % and _ have something to match.
@@ -107,7 +106,7 @@ class SafeSearch(Exercise):
 
         for term in ORDINARY_TERMS + INJECTION_PAYLOADS + BACKSLASH_TERMS:  # the payloads end with "%" and "_"
             async with db.Session() as session:
-                with count_queries() as queries:
+                with count_statements() as queries:
                     try:
                         got = await self.call(answer, session, term)
                     except (Incorrect, Unattempted):

@@ -17,9 +17,17 @@ from sqlalchemy import distinct, func, select
 from lessons.blog import create_app
 from lessons.blog.deps import SessionDep, UserId
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, Unattempted, describe, register, statements
+from lessons.exercises.framework import (
+    Exercise,
+    Incorrect,
+    Unattempted,
+    count_statements,
+    describe,
+    is_stub,
+    register,
+    statements,
+)
 from lessons.models import Comment, Post, User
-from lessons.sql import count_queries
 
 #: The most statements a summary may take: fetch the user, count posts, count comments.
 MAX_STATEMENTS = 3
@@ -164,7 +172,8 @@ class UserSummaryRoute(Exercise):
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        await self._raise_unattempted_if_stub(answer, db)
+        if is_stub(answer):
+            raise Unattempted
         router = APIRouter()
         router.get("/users/{user_id}/summary", response_model=UserSummary)(answer)
         app = create_app(db.Session)
@@ -213,7 +222,7 @@ class UserSummaryRoute(Exercise):
             counted = 0
             for expected in cases:
                 url = f"/users/{expected['id']}/summary"
-                with count_queries() as queries:
+                with count_statements() as queries:
                     response = await get(url)
                 who = {user_id: "the user with the most posts", namesake.id: f"another user also named {name!r}",
                        idle.id: "a user with no posts and no comments"}[expected["id"]]
@@ -258,13 +267,3 @@ class UserSummaryRoute(Exercise):
             f"{statements(counted)}; a namesake and a user with nothing written are counted right; a missing user "
             "is a 404 with a reason."
         )
-
-    async def _raise_unattempted_if_stub(self, answer: Any, db: LessonDatabase) -> None:
-        # Called directly first: the untouched stub raises NotImplementedError, whatever its signature.
-        async with db.Session() as session:
-            try:
-                await answer(user_id=1, session=session)
-            except NotImplementedError:
-                raise Unattempted from None
-            except Exception:  # any other error is the learner's bug, reported by judge
-                return

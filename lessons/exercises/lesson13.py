@@ -14,9 +14,8 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import Exercise, Incorrect, count_statements, register
 from lessons.models import User
-from lessons.sql import count_queries
 
 #: The age the checker asks for: an unusual number, so it is easy to spot if it is pasted into the SQL text.
 AGE = 61
@@ -106,7 +105,7 @@ class UsersFromRawSql(Exercise):
         async with db.Session() as session:
             expected = list((await session.scalars(select(User.id).where(User.age > AGE).order_by(User.id))).all())
         async with db.Session() as session:
-            with count_queries() as queries, _raw_sql_seen() as raw:
+            with count_statements() as queries, _raw_sql_seen() as raw:
                 got = await self.call(answer, session, AGE)
             if got is None:
                 raise Incorrect("your function returned None; return the list of User objects.")

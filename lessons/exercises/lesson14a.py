@@ -267,12 +267,12 @@ class SoftDeletesExercise(Exercise):
             await conn.run_sync(Base.metadata.create_all)
         async with db.Session() as session:
             session.add_all(Note(title=title) for title in ("keep", "trash", "also keep"))
-            await session.commit()
+            await self.call(session.commit)
 
         async with db.Session() as session:
-            note = (await session.scalars(select(Note).where(Note.title == "trash"))).one()
+            note = (await self.call(session.scalars, select(Note).where(Note.title == "trash"))).one()
             note_id = note.id
-            note.soft_delete()
+            await self.call(note.soft_delete)
             if note in session.deleted:
                 raise Incorrect("soft_delete() deletes the row for good: a soft delete only sets deleted_at.")
             if not _aware_and_recent(note.deleted_at):
@@ -280,11 +280,11 @@ class SoftDeletesExercise(Exercise):
                     f"soft_delete() set deleted_at to {note.deleted_at!r}: use an aware time, "
                     "datetime.now(timezone.utc)."
                 )
-            if not note.is_deleted:
+            if not await self.call(lambda: note.is_deleted):
                 raise Incorrect("after soft_delete(), is_deleted should be True.")
             deleted_at = note.deleted_at
             try:
-                await session.commit()
+                await self.call(session.commit)
             except StatementError as error:
                 raise Incorrect(
                     f"committing the soft delete (deleted_at = {deleted_at!r}) failed: {describe(error)}"
@@ -292,7 +292,7 @@ class SoftDeletesExercise(Exercise):
         # What the database gives back, not what was in memory: DateTime(timezone=True) alone reads back naive
         # on SQLite and MariaDB.
         async with db.Session() as session:
-            stored = await session.scalar(
+            stored = await self.call(session.scalar,
                 select(Note.deleted_at).where(Note.id == note_id).execution_options(include_deleted=True)
             )
         if not _aware_and_recent(stored):
@@ -308,31 +308,31 @@ class SoftDeletesExercise(Exercise):
 
         async with db.Session() as session:
             everything = select(Note).execution_options(include_deleted=True).order_by(Note.id)
-            stored = (await session.scalars(everything)).all()
+            stored = (await self.call(session.scalars, everything)).all()
             if len(stored) != 3:
                 raise Incorrect("soft_delete() removed the row from the table: a soft delete only sets deleted_at.")
         async with db.Session() as session:
-            visible = [n.title for n in (await session.scalars(select(Note).order_by(Note.id))).all()]
+            visible = [n.title for n in (await self.call(session.scalars, select(Note).order_by(Note.id))).all()]
             if visible != ["keep", "also keep"]:
                 raise Incorrect(
                     f"select(Note) returned {visible}: a trashed row must be left out by default "
                     "(a global scope: do_orm_execute + with_loader_criteria)."
                 )
-            if await session.get(Note, note_id) is not None:
+            if await self.call(session.get, Note, note_id) is not None:
                 raise Incorrect("session.get() found the trashed note; Note::find() returns null for it in Laravel.")
             trashed = (
-                await session.scalars(everything.where(Note.deleted_at.is_not(None)).order_by(None))
+                await self.call(session.scalars, everything.where(Note.deleted_at.is_not(None)).order_by(None))
             ).all()
             if [n.title for n in trashed] != ["trash"]:
                 raise Incorrect("onlyTrashed (include_deleted=True plus deleted_at IS NOT NULL) should find it.")
         async with db.Session() as session:
-            note = await session.scalar(everything.where(Note.id == note_id).order_by(None))
-            note.restore()
-            if note.is_deleted:
+            note = await self.call(session.scalar, everything.where(Note.id == note_id).order_by(None))
+            await self.call(note.restore)
+            if await self.call(lambda: note.is_deleted):
                 raise Incorrect("after restore(), is_deleted should be False.")
-            await session.commit()
+            await self.call(session.commit)
         async with db.Session() as session:
-            if len((await session.scalars(select(Note))).all()) != 3:
+            if len((await self.call(session.scalars, select(Note))).all()) != 3:
                 raise Incorrect("after restore() and commit, the note should be back in select(Note).")
         return (
             "trashed rows are left out by default (withTrashed: include_deleted=True), deleted_at reads back "

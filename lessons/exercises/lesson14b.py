@@ -250,40 +250,40 @@ class Repository(Exercise):
             user = await self.call(repo.get, 3)
             if user is None or user.id != 3:
                 raise Incorrect(f"get(3) returned {user!r}, not user 3.")
-            if await repo.get(999_999) is not None:
+            if await self.call(repo.get, 999_999) is not None:
                 raise Incorrect("get(999999) should return None for a missing row.")
-            ids = [u.id for u in await repo.list(page=2, size=5)]
+            ids = [u.id for u in await self.call(repo.list, page=2, size=5)]
             if ids != [6, 7, 8, 9, 10]:
                 raise Incorrect(f"list(page=2, size=5) returned ids {ids}; expected [6, 7, 8, 9, 10] (by id).")
-            first = [u.id for u in await repo.list()]
+            first = [u.id for u in await self.call(repo.list)]
             if first != list(range(1, 11)):
                 raise Incorrect(f"list() returned ids {first}; the default is page 1 of 10, by id.")
             async with db.Session() as other:
                 all_ids = list((await other.scalars(select(User.id).order_by(User.id))).all())
             last_page = (len(all_ids) + 6) // 7  # a partial last page: the seed's count is not a multiple of 7
-            tail = [u.id for u in await repo.list(page=last_page, size=7)]
+            tail = [u.id for u in await self.call(repo.list, page=last_page, size=7)]
             if tail != all_ids[(last_page - 1) * 7 :]:
                 raise Incorrect(
                     f"list(page={last_page}, size=7), the last page, returned ids {tail}; expected "
                     f"{all_ids[(last_page - 1) * 7 :]}."
                 )
-            if (beyond := await repo.list(page=last_page + 1, size=7)) != []:
+            if (beyond := await self.call(repo.list, page=last_page + 1, size=7)) != []:
                 raise Incorrect(f"list(page={last_page + 1}, size=7), past the last page, returned {beyond!r}; "
                                 "expected [].")
-            existing = await repo.get(1)
+            existing = await self.call(repo.get, 1)
             taken, taken_name = existing.email, existing.name
-            created = await repo.create(name="Repo Tester", email="repo@example.net", age=30)
+            created = await self.call(repo.create, name="Repo Tester", email="repo@example.net", age=30)
             if getattr(created, "id", None) is None:
                 raise Incorrect("create() should return the new user, with its id.")
             created_id = created.id  # a rollback below expires every loaded object: keep the id now
             try:
-                await repo.create(name="Copy", email=taken)
+                await self.call(repo.create, name="Copy", email=taken)
             except Exception:  # any clear error is fine: the point is what happens next
                 pass
             else:
                 raise Incorrect(f"create() with the taken email {taken!r} should raise, not succeed.")
             try:
-                again = await repo.get(created_id)
+                again = await self.call(repo.get, created_id)
             except Exception as error:
                 raise Incorrect(
                     f"after a failed create(), the next call raised {describe(error)}: "
@@ -298,7 +298,7 @@ class Repository(Exercise):
                     f"create(name='Copy', email={taken!r}) raised as it should, but a second connection now reads "
                     f"the existing user's name as {kept!r}, not {taken_name!r}: a refused create must save nothing."
                 )
-            renamed = await repo.update(created_id, name="Repo Renamed", is_active=False, age=None)
+            renamed = await self.call(repo.update, created_id, name="Repo Renamed", is_active=False, age=None)
             if renamed is None or renamed.name != "Repo Renamed":
                 raise Incorrect("update(id, name=...) should return the updated user.")
             if renamed.is_active is not False or renamed.age is not None:
@@ -306,16 +306,16 @@ class Repository(Exercise):
                     f"update({created_id}, name='Repo Renamed', is_active=False, age=None) returned a user with "
                     f"is_active={renamed.is_active!r} and age={renamed.age!r}: False and None are values to set too."
                 )
-            if await repo.update(999_999, name="Nobody") is not None:
+            if await self.call(repo.update, 999_999, name="Nobody") is not None:
                 raise Incorrect("update() of a missing id should return None.")
-            found = await repo.get_by_email("repo@example.net")
+            found = await self.call(repo.get_by_email, "repo@example.net")
             if found is None or found.id != created_id:
                 raise Incorrect("get_by_email() did not find the user by email.")
-            if await repo.get_by_email("nobody@example.net") is not None:
+            if await self.call(repo.get_by_email, "nobody@example.net") is not None:
                 raise Incorrect("get_by_email() of an unknown email should return None.")
-            if await repo.delete(created_id) is not True:
+            if await self.call(repo.delete, created_id) is not True:
                 raise Incorrect("delete(id) should return True when it deleted a row.")
-            if await repo.delete(999_999) is not False:
+            if await self.call(repo.delete, 999_999) is not False:
                 raise Incorrect("delete() of a missing id should return False.")
         async with db.Session() as other:
             stored = await other.get(User, created_id)

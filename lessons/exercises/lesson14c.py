@@ -479,9 +479,9 @@ class FullTextSearch(Exercise):
         async with db.Session() as session:
             planted = {key: Post(title=title, content=content, user_id=1) for key, (title, content) in PLANTED.items()}
             session.add_all(planted.values())  # in PLANTED's order: the ids follow it
-            await session.commit()
+            await self.call(session.commit)
             ids = {key: post.id for key, post in planted.items()}
-            total = await session.scalar(select(func.count()).select_from(Post))
+            total = await self.call(session.scalar, select(func.count()).select_from(Post))
         name = {post_id: key for key, post_id in ids.items()}
 
         async with db.engine.begin() as conn:
@@ -500,7 +500,7 @@ class FullTextSearch(Exercise):
                     "Search words with a full-text index; LIKE can neither rank nor use an index."
                 )
         async with db.Session() as session:
-            if await session.scalar(select(func.count()).select_from(Post)) != total:
+            if await self.call(session.scalar, select(func.count()).select_from(Post)) != total:
                 raise Incorrect("after the awkward queries the posts table changed: never build SQL from the input.")
 
         # 2. One word, any letter case: the posts that contain it, the double mention first.
@@ -545,7 +545,7 @@ class FullTextSearch(Exercise):
         async with db.Session() as session:
             added = Post(title="Snorkelwump season", content="Snorkelwump sightings by the lake.", user_id=2)
             session.add(added)
-            await session.commit()
+            await self.call(session.commit)
             added_id = added.id
         found = await self._search(searcher, db, "snorkelwump")
         if found != [added_id]:
@@ -554,9 +554,9 @@ class FullTextSearch(Exercise):
                 "the index must follow INSERTs (a trigger, a generated column, or a FULLTEXT index)."
             )
         async with db.Session() as session:
-            edited = await session.get(Post, ids["quibbleton_only"])
+            edited = await self.call(session.get, Post, ids["quibbleton_only"])
             edited.title, edited.content = "Wintergreen gardens", "Frost and snow in winter."
-            await session.commit()
+            await self.call(session.commit)
         found = await self._search(searcher, db, "wintergreen")
         if found != [ids["quibbleton_only"]]:
             raise Incorrect(
@@ -570,8 +570,8 @@ class FullTextSearch(Exercise):
                 "the words it no longer has. Remove the old text from the index when a post changes."
             )
         async with db.Session() as session:
-            await session.delete(await session.get(Post, ids["apart"]))
-            await session.commit()
+            await self.call(session.delete, await self.call(session.get, Post, ids["apart"]))
+            await self.call(session.commit)
         found = await self._search(searcher, db, "marmalade")
         if found != [ids["phrase"]]:
             raise Incorrect(

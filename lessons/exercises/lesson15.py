@@ -24,8 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from lessons.database import LessonDatabase
 from lessons.exercises import lesson15_reference as reference
-from lessons.exercises.framework import Exercise, Incorrect, describe, register, statements
-from lessons.sql import count_queries
+from lessons.exercises.framework import Exercise, Incorrect, count_statements, describe, register, statements
 
 LEGACY_FILE = Path(__file__).resolve().parent.parent / "data" / "task_manager.json"
 #: Listing tasks with their owners: at most the tasks and their owners (plus a count or a BEGIN-free lookup).
@@ -138,7 +137,7 @@ class TaskManager(Exercise):
                     raise Incorrect(f"{shown} answered {response.status_code}: {response.text[:200] or '(no body)'}")
                 return response
 
-            with count_queries() as queries:
+            with count_statements() as queries:
                 listing = await send("GET", "/tasks")
             if listing.status_code != 200:
                 raise Incorrect(f"GET /tasks answered {listing.status_code}, not 200: {listing.text[:200]}")
