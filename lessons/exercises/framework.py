@@ -259,7 +259,9 @@ class RowsFetched:
 def count_rows_fetched() -> Iterator[RowsFetched]:
     """Count the rows the database sent back to this check's sessions (``session.execute``/``scalars``/lazy loads).
 
-    Judges "counted in Python" by the rows that actually came back, whatever the SQL looks like.
+    Judges "counted in Python" by the rows that actually came back, whatever the SQL looks like. It sees what
+    runs through a Session (``execute``, ``scalars``, ``get``, lazy and eager loads), not statements run on a bare
+    ``AsyncConnection``; a statement streamed with ``yield_per``/``stream_results`` is left uncounted.
 
     >>> with count_rows_fetched() as fetched:           # doctest: +SKIP
     ...     got = await self.call(answer, session)
