@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from lessons import exercises
+from lessons.blog.deps import SessionDep, UserId
 from lessons.database import LessonDatabase
 from lessons.exercises import lesson09, lesson12, lesson14a, lesson15, lesson15_reference
 
@@ -86,3 +87,26 @@ async def test_reference_routes_take_their_session_from_the_dependency() -> None
     for route in router.routes:
         dependencies |= {dependency.call for dependency in route.dependant.dependencies}
     assert dependencies == {lesson15_reference.get_db}
+
+
+LESSONS = ("07", "08", "09", "10", "11", "12", "13", "14", "15")
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [exercise for exercise in exercises.all_exercises() if exercise.id.split(".")[0] in LESSONS],
+    ids=lambda exercise: exercise.id,
+)
+async def test_not_implemented_inside_a_written_function_is_the_learners_error(exercise: Any) -> None:
+    # Only the untouched stub is "not attempted"; a function with code of its own that raises is reported as such.
+    async def half_done(*args: object, **kwargs: object) -> None:
+        started = len(args)
+        raise NotImplementedError(f"the rest of it ({started} arguments)")
+
+    async def half_done_route(user_id: UserId, session: SessionDep) -> None:  # 12 mounts it: a real signature
+        started = user_id
+        raise NotImplementedError(f"the rest of it (user {started})")
+
+    result = await exercise.check(half_done_route if exercise.id == "12.user_summary" else half_done)
+    assert result.status == "failed", result.message
+    assert "NotImplementedError: the rest of it" in result.message, result.message

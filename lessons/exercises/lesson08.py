@@ -156,6 +156,18 @@ class RecordView(Exercise):
         for error in errors:
             if not isinstance(error, Exception) or isinstance(error, Incorrect | Unattempted):
                 raise error
+        if errors:
+            kinds = Counter(f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" for error in errors)
+            worst, times = kinds.most_common(1)[0]
+            shared = (
+                f"; the {CONCURRENT_VIEWS} calls opened {Session.made} session(s) between them: give every call "
+                "one of its own (async with Session() as session: …)"
+                if Session.made < CONCURRENT_VIEWS
+                else ""
+            )
+            raise Incorrect(
+                f"{len(errors)} of {CONCURRENT_VIEWS} calls raised an error, e.g. {times}× {worst}{shared}."
+            )
         if Session.made < CONCURRENT_VIEWS:
             raise Incorrect(
                 f"your {CONCURRENT_VIEWS} concurrent calls opened {Session.made} session(s) between them. One "
@@ -165,13 +177,6 @@ class RecordView(Exercise):
             )
         async with db.Session() as session:
             views = dict((await session.execute(select(PageViews.id, PageViews.views))).tuples().all())
-        if errors:
-            kinds = Counter(f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" for error in errors)
-            worst, times = kinds.most_common(1)[0]
-            raise Incorrect(
-                f"{len(errors)} of {CONCURRENT_VIEWS} calls raised an error, e.g. {times}× {worst}. "
-                "Give every call a session of its own: async with Session() as session: …"
-            )
         if views[1] != 7:
             raise Incorrect(
                 f"page 1 went from 7 to {views[1]} views although only page 2 was viewed: "
