@@ -63,7 +63,7 @@ def soft_deletes() -> type:
 
 def _timezone_column_only() -> type:
     """Aware in memory, but DateTime(timezone=True) reads back naive on SQLite and MariaDB (right on PostgreSQL
-    only): not in either list; tests/test_lesson14_checkers.py checks it per backend."""
+    only): not in either list; tests/test_checkers_07_15.py checks it per backend."""
 
     class SoftDeletes:
         deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
