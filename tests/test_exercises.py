@@ -75,3 +75,23 @@ def test_checkers_leave_no_database_behind() -> None:
 
     leftovers = [path.name for path in DATA_DIR.glob(f"*check*{os.getpid()}*")]
     assert leftovers == []
+
+
+#: The checkers whose partial answers are checked below (lessons 07–15 join as their checkers adopt the rule).
+PARTIAL_ANSWER_LESSONS = ("00", "01", "02", "03", "04", "05", "06")
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [exercise for exercise in ALL if exercise.id.split(".")[0] in PARTIAL_ANSWER_LESSONS],
+    ids=lambda exercise: exercise.id,
+)
+async def test_not_implemented_inside_a_written_function_is_reported_as_raised(exercise: Exercise) -> None:
+    # Only the untouched stub (a body of just `raise NotImplementedError`) is "not attempted".
+    async def half_done(*args: object, **kwargs: object) -> None:
+        started = len(args)
+        raise NotImplementedError(f"the rest of it ({started} arguments)")
+
+    result = await exercise.check(half_done)
+    assert result.status == "failed", result.message
+    assert "NotImplementedError: the rest of it" in result.message

@@ -14,6 +14,8 @@ EXPECTED_REASONS = {
     lesson02._wrong_forgets_the_rollback: "PendingRollbackError",
     lesson02._wrong_only_flushes: "await session.commit() saves it",
     lesson02._wrong_returns_the_existing_user: "not firstOrCreate",
+    lesson02._wrong_overwrites_the_existing_user: "name was 'Taken Owner', now 'Someone Else'",
+    lesson02._wrong_checks_the_name: "Names are not unique",
 }
 
 

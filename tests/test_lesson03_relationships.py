@@ -21,14 +21,21 @@ MOVE_POST = exercises.get("03.move_post")
 EXPECTED_REASONS = {
     (GRANT_ROLE, lesson03._wrong_replaces_the_roles): "replaces the whole collection",
     (GRANT_ROLE, lesson03._wrong_adds_it_twice): "already had 'editor'",
-    (GRANT_ROLE, lesson03._wrong_touches_an_unloaded_collection): "not loaded yet (user.roles?)",
-    (GRANT_ROLE, lesson03._wrong_grant_forgets_to_commit): "await session.commit()",
+    (GRANT_ROLE, lesson03._wrong_touches_an_unloaded_collection): "not loaded yet",
+    (GRANT_ROLE, lesson03._wrong_grant_forgets_to_commit): "the change was not committed",
+    (
+        GRANT_ROLE,
+        lesson03._wrong_inner_join_drops_users_without_roles,
+    ): "(a user of the checker's own with no roles yet)",
+    (GRANT_ROLE, lesson03._wrong_returns_a_string): "returned 'author, editor' (a str)",
     (GRANT_ROLE, lesson03._wrong_creates_a_new_role): "second role named 'editor'",
     (MOVE_POST, lesson03._wrong_uses_unloaded_relationships): "not loaded yet",
     (MOVE_POST, lesson03._wrong_only_removes_it): "delete-orphan",
     (MOVE_POST, lesson03._wrong_copies_it): "a copy under a new id",
     (MOVE_POST, lesson03._wrong_delete_not_awaited): "'AsyncSession.delete' was never awaited",
-    (MOVE_POST, lesson03._wrong_move_forgets_to_commit): "await session.commit()",
+    (MOVE_POST, lesson03._wrong_move_forgets_to_commit): "the change was not committed",
+    (MOVE_POST, lesson03._wrong_returns_a_stale_post): "still says user_id=",
+    (MOVE_POST, lesson03._wrong_finds_the_author_through_posts): "with no posts yet) gave it away",
     (MOVE_POST, lesson03._wrong_delete_and_reinsert): "ON DELETE CASCADE",
 }
 

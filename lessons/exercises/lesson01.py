@@ -8,21 +8,24 @@ unique, both timestamps are aware and equal on insert, and an update moves ``upd
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import Column, DateTime, Integer, String, func, inspect, select
-from sqlalchemy.exc import CompileError, NoInspectionAvailable, SQLAlchemyError, StatementError
+from sqlalchemy.exc import CompileError, IntegrityError, NoInspectionAvailable, SQLAlchemyError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.schema import CreateTable
 
 from lessons import clock
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import Exercise, Incorrect, committed, register
 from lessons.models import Base as CourseBase
 from lessons.models import TimestampMixin
 from lessons.sql import dialect_named
 from lessons.traps import describe
 from lessons.types import UTCDateTime
+
+TABLE = "l01_tags"
+NAME_LENGTH = 50
 
 #: The moments the checker's frozen clock shows for the insert and for the update.
 INSERTED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -177,6 +180,53 @@ def _wrong_updated_at_never_moves() -> type:
     return Tag
 
 
+#: A reusable column type, the way a project shares its column conventions.
+Name50 = Annotated[str, mapped_column(String(50), unique=True)]
+
+
+def _right_annotated_name() -> type:
+    class TagBase(DeclarativeBase):
+        pass
+
+    class Tag(TagBase):
+        __tablename__ = "l01_tags"
+
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+        name: Mapped[Name50]
+        created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+        updated_at: Mapped[datetime] = mapped_column(
+            UTCDateTime, default=lambda context: context.get_current_parameters()["created_at"], onupdate=clock.now
+        )
+
+    return Tag
+
+
+def _wrong_table_named_tags() -> type:
+    class Base(DeclarativeBase):
+        pass
+
+    class Tag(TimestampMixin, Base):
+        __tablename__ = "tags"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50), unique=True)
+
+    return Tag
+
+
+def _wrong_name_of_255_characters() -> type:
+    class Base(DeclarativeBase):
+        pass
+
+    class Tag(TimestampMixin, Base):
+        __tablename__ = "l01_tags"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(255), unique=True)
+
+    return Tag
+
+
 # -- the checker -----------------------------------------------------------------------------------------------
 
 
@@ -216,8 +266,10 @@ class TagModel(Exercise):
         "`name: Mapped[str] = mapped_column(String(50), unique=True)` in `class Tag(TimestampMixin, TagBase)`.",
     ]
     reference = define_tag_model
-    right_answers = [define_tag_model, _right_inline_timestamps, _right_classic_columns]
+    right_answers = [define_tag_model, _right_inline_timestamps, _right_classic_columns, _right_annotated_name]
     wrong_answers = [
+        _wrong_table_named_tags,
+        _wrong_name_of_255_characters,
         _wrong_chapter_timestamps,
         _wrong_index_on_primary_key,
         _wrong_name_without_length,
@@ -238,6 +290,8 @@ class TagModel(Exercise):
                 "Tag is on the course's own Base (lessons.models.Base): give it a DeclarativeBase of its own, "
                 "e.g. `class TagBase(DeclarativeBase): pass`."
             )
+        if table.name != TABLE:
+            raise Incorrect(f"your model's table is named {table.name!r}; the task names it {TABLE!r}.")
         missing = [name for name in ("name", "created_at", "updated_at") if name not in mapper.attrs]
         if missing:
             raise Incorrect(f"Tag has no {', '.join(missing)} attribute; it needs name, created_at and updated_at.")
@@ -254,8 +308,15 @@ class TagModel(Exercise):
             async with db.engine.begin() as conn:
                 await conn.run_sync(table.metadata.create_all)
                 indexes = await conn.run_sync(lambda sync: inspect(sync).get_indexes(table.name))
+                columns = await conn.run_sync(lambda sync: inspect(sync).get_columns(table.name))
         except SQLAlchemyError as error:
             raise Incorrect(f"creating the {table.name} table failed: {describe(error)}") from None
+        name_type = next((column["type"] for column in columns if column["name"] == "name"), None)
+        if getattr(name_type, "length", None) != NAME_LENGTH:
+            raise Incorrect(
+                f"the database created {table.name}.name as {name_type}; the task says at most {NAME_LENGTH} "
+                f"characters: String({NAME_LENGTH})."
+            )
         for index in indexes:
             if list(index["column_names"]) == pk:
                 raise Incorrect(
@@ -269,7 +330,8 @@ class TagModel(Exercise):
         await self._name_is_required(model, db)
         return (
             f"{table.name} works: created_at = updated_at = {INSERTED_AT:%Y-%m-%d %H:%M} UTC on insert, "
-            f"updated_at alone moved to {UPDATED_AT:%H:%M} on update, the name is required and unique, "
+            f"updated_at alone moved to {UPDATED_AT:%H:%M} on update, the name (at most 50 characters) is required "
+            "and unique, "
             "and the primary key has no extra index."
         )
 
@@ -337,9 +399,13 @@ class TagModel(Exercise):
                 async with db.Session() as session:
                     session.add(model(name="sqlalchemy"))
                     await session.commit()
-            except StatementError:
-                return
-        raise Incorrect("two tags named 'sqlalchemy' were both saved; add unique=True to name.")
+            except IntegrityError:
+                pass
+            except StatementError as error:
+                raise Incorrect(f"saving a second Tag(name='sqlalchemy') failed: {describe(error)}") from None
+        saved = (await committed(db, select(func.count()).select_from(model).where(model.name == "sqlalchemy")))[0][0]
+        if saved > 1:
+            raise Incorrect(f"two tags named 'sqlalchemy' were both saved ({saved} rows); add unique=True to name.")
 
     async def _name_is_required(self, model: Any, db: LessonDatabase) -> None:
         with clock.frozen(UPDATED_AT):
@@ -347,9 +413,13 @@ class TagModel(Exercise):
                 async with db.Session() as session:
                     session.add(model(name=None))
                     await session.commit()
-            except StatementError:
-                return
-        raise Incorrect(
-            "a tag with no name was saved (name is NULL); declare it `Mapped[str]` (NOT NULL), not "
-            "`Mapped[str | None]` or a classic Column without nullable=False."
-        )
+            except IntegrityError:
+                pass
+            except StatementError as error:
+                raise Incorrect(f"saving Tag(name=None) failed: {describe(error)}") from None
+        saved = (await committed(db, select(func.count()).select_from(model).where(model.name.is_(None))))[0][0]
+        if saved:
+            raise Incorrect(
+                "a tag with no name was saved (name is NULL); declare it `Mapped[str]` (NOT NULL), not "
+                "`Mapped[str | None]` or a classic Column without nullable=False."
+            )

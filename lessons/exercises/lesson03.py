@@ -11,15 +11,28 @@ import gc
 import warnings
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import inspect as inspect_object
 from sqlalchemy.exc import IntegrityError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, Unattempted, register
+from lessons.exercises.framework import (
+    Exercise,
+    Incorrect,
+    Unattempted,
+    as_sequence,
+    committed,
+    describe,
+    gave_away,
+    raised_by_answer,
+    register,
+    show,
+    unique_email,
+    with_extra_rows,
+)
 from lessons.models import Comment, Post, Role, User, user_roles
-from lessons.sql import count_queries
 from lessons.traps import forget_tracebacks
 
 
@@ -134,10 +147,44 @@ async def _wrong_creates_a_new_role(session: AsyncSession, user_id: int, role_na
     return [role.name for role in user.roles]
 
 
+async def _right_get_with_options(session: AsyncSession, user_id: int, role_name: str) -> list[str]:
+    user = await session.get(User, user_id, options=[selectinload(User.roles)])
+    names = {role.name for role in user.roles}
+    if role_name not in names:
+        user.roles.append((await session.scalars(select(Role).filter_by(name=role_name))).one())
+        await session.commit()
+    return sorted(names | {role_name})
+
+
+async def _wrong_inner_join_drops_users_without_roles(session: AsyncSession, user_id: int, role_name: str) -> list[str]:
+    user = await session.scalar(
+        select(User).join(User.roles).options(contains_eager(User.roles)).where(User.id == user_id)
+    )
+    role = await session.scalar(select(Role).where(Role.name == role_name))
+    if role not in user.roles:
+        user.roles.append(role)
+    await session.commit()
+    return [role.name for role in user.roles]
+
+
+async def _wrong_returns_a_string(session: AsyncSession, user_id: int, role_name: str) -> str:
+    user = await session.scalar(select(User).options(selectinload(User.roles)).where(User.id == user_id))
+    role = await session.scalar(select(Role).where(Role.name == role_name))
+    if role not in user.roles:
+        user.roles.append(role)
+    await session.commit()
+    return ", ".join(role.name for role in user.roles)
+
+
 async def _role_names(db: LessonDatabase, user_id: int) -> set[str]:
-    async with db.Session() as session:
-        names = await session.scalars(select(Role.name).join(user_roles).where(user_roles.c.user_id == user_id))
-        return set(names)
+    # A second connection: only what was committed counts.
+    rows = await committed(db, select(Role.name).join(user_roles).where(user_roles.c.user_id == user_id))
+    return {name for (name,) in rows}
+
+
+async def _all_grants(db: LessonDatabase) -> set[tuple[int, str]]:
+    rows = await committed(db, select(user_roles.c.user_id, Role.name).join(Role, Role.id == user_roles.c.role_id))
+    return {(user_id, name) for user_id, name in rows}
 
 
 @register
@@ -152,42 +199,52 @@ class GrantRole(Exercise):
         "user.roles.append(role)`; `await session.commit()`; return [r.name for r in user.roles].",
     ]
     reference = grant_role
-    right_answers = [grant_role, _right_awaitable_attrs, _right_core_insert]
+    right_answers = [grant_role, _right_awaitable_attrs, _right_core_insert, _right_get_with_options]
     wrong_answers = [
         _wrong_replaces_the_roles,
         _wrong_adds_it_twice,
         _wrong_touches_an_unloaded_collection,
         _wrong_grant_forgets_to_commit,
         _wrong_creates_a_new_role,
+        _wrong_inner_join_drops_users_without_roles,
+        _wrong_returns_a_string,
     ]
 
-    async def _grant(self, answer: Any, db: LessonDatabase, user_id: int, role_name: str) -> list[str]:
+    async def _grant(self, answer: Any, db: LessonDatabase, user_id: int, role_name: str, who: str) -> list[str]:
+        call = f"grant_role(session, {user_id}, {role_name!r}) for user {user_id} ({who})"
         async with db.Session() as session:
-            with count_queries() as queries:
-                try:
-                    got = await attempt(self, answer, session, user_id, role_name)
-                except IntegrityError as error:
-                    if any("insert into roles" in statement.sql.lower() for statement in queries.statements):
-                        raise Incorrect(
-                            f"you created a second role named {role_name!r} and the unique name refused it; "
-                            "look the existing one up with select(Role).where(Role.name == role_name)."
-                        ) from None
+            try:
+                got = await attempt(self, answer, session, user_id, role_name)
+            except IntegrityError as error:
+                if "roles.name" in str(error.orig) or "roles_name" in str(error.orig):
                     raise Incorrect(
-                        f"user {user_id} already had {role_name!r} and your code added it again, so the primary key "
-                        f"of user_roles refused the duplicate ({type(error).__name__}); append the role only "
-                        "when it is not in user.roles yet."
+                        f"{call}: you created a second role named {role_name!r} and the unique name refused it; "
+                        "look the existing one up with select(Role).where(Role.name == role_name)."
                     ) from None
-                except LazyLoad:
-                    raise Incorrect(
-                        "your code read a relationship that was not loaded yet (user.roles?), which raises "
-                        "MissingGreenlet under asyncio; load it with selectinload(User.roles) or "
-                        "`await user.awaitable_attrs.roles` first."
-                    ) from None
-        if got is None:
-            raise Incorrect("your function returned None; return the user's role names, e.g. ['author', 'editor'].")
-        return list(got)
+                refused = str(error.orig)
+                if "user_roles" not in refused and "for key 'PRIMARY'" not in refused:  # MariaDB names no table
+                    raise Incorrect(gave_away(call, f"your code raised {describe(error)}")) from None
+                raise Incorrect(
+                    f"{call}: the user already had {role_name!r} and your code inserted it again, so the primary "
+                    f"key of user_roles refused the duplicate ({type(error).__name__}); append the role only "
+                    "when it is not in user.roles yet."
+                ) from None
+            except LazyLoad:
+                raise Incorrect(
+                    f"{call}: your code read a relationship that was not loaded yet, which raises "
+                    "MissingGreenlet under asyncio; load it with selectinload(User.roles) or "
+                    "`await user.awaitable_attrs.roles` first."
+                ) from None
+            except Exception as error:
+                if not raised_by_answer(error):
+                    raise
+                forget_tracebacks(error)
+                raise Incorrect(gave_away(call, f"your code raised {describe(error)}")) from None
+        return as_sequence(got, "the user's role names, e.g. ['author', 'editor']")
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
+        # The checker's own user with no roles at all (an inner join on user_roles would not find them).
+        (loner,) = await with_extra_rows(db, User(name="No Roles Yet", email=unique_email("noroles")))
         async with db.Session() as session:
             editor_id = await session.scalar(select(Role.id).where(Role.name == "editor"))
             has_editor = select(user_roles.c.user_id).where(user_roles.c.role_id == editor_id)
@@ -198,31 +255,52 @@ class GrantRole(Exercise):
             veteran = await session.scalar(
                 select(func.min(user_roles.c.user_id)).where(user_roles.c.role_id == editor_id)
             )
-        cases = [(newcomer, "editor"), (veteran, "editor"), (newcomer, "admin")]
-        for user_id, role_name in cases:
-            before = await _role_names(db, user_id)
-            got = await self._grant(answer, db, user_id, role_name)
-            after = await _role_names(db, user_id)
+        cases = [
+            (newcomer, "editor", "has other roles"),
+            (veteran, "editor", "an editor already"),
+            (newcomer, "admin", "has other roles"),
+            (loner.id, "author", "a user of the checker's own with no roles yet"),
+        ]
+        for user_id, role_name, who in cases:
+            call = f"grant_role(session, {user_id}, {role_name!r}) for user {user_id} ({who})"
+            grants_before = await _all_grants(db)
+            before = {name for owner, name in grants_before if owner == user_id}
+            got = await self._grant(answer, db, user_id, role_name, who)
+            grants_after = await _all_grants(db)
+            after = {name for owner, name in grants_after if owner == user_id}
             expected = before | {role_name}
-            if role_name not in after:
-                raise Incorrect(
-                    f"user {user_id} still does not have {role_name!r} in the database after your function: "
-                    "did you `await session.commit()`?"
-                )
+            elsewhere = sorted(
+                f"user {owner} {'gained' if (owner, name) in grants_after else 'lost'} {name!r}"
+                for owner, name in grants_before ^ grants_after
+                if owner != user_id
+            )
+            if elsewhere:
+                raise Incorrect(f"{call}: {elsewhere[0]}; only user {user_id}'s roles may change.")
             if lost := before - after:
                 raise Incorrect(
-                    f"user {user_id} lost {sorted(lost)}: assigning user.roles = [...] replaces the whole collection "
-                    "(Laravel's sync); append to it instead."
+                    f"{call}: the user lost {sorted(lost)}: assigning user.roles = [...] replaces the whole "
+                    "collection (Laravel's sync); append to it instead."
+                )
+            if role_name not in after:
+                raise Incorrect(
+                    f"{call}: once your function returned, a second connection sees roles {sorted(after)}, "
+                    f"without {role_name!r}: the change was not committed."
                 )
             if after != expected:
-                raise Incorrect(f"user {user_id} now has {sorted(after)}, expected {sorted(expected)}.")
+                raise Incorrect(f"{call}: the user now has {sorted(after)}, expected {sorted(expected)}.")
+            strangers = [item for item in got if not isinstance(item, str)]
+            if strangers:
+                raise Incorrect(
+                    f"{call}: you returned {show(got)}; return the role names (strings), not {show(strangers[0])}."
+                )
             if sorted(got) != sorted(after):
                 raise Incorrect(
-                    f"you returned {got!r}, but user {user_id}'s roles are now {sorted(after)}; return every role name."
+                    f"{call}: you returned {show(got)}, but the user's roles are now {sorted(after)}; return every "
+                    "role name, once."
                 )
         return (
             f"user {newcomer} gained 'editor' and kept their other roles, user {veteran} (already an editor) "
-            "was left as they were, and 'admin' was added on top."
+            f"was left as they were, 'admin' was added on top, and user {loner.id} with no roles got 'author'."
         )
 
 
@@ -308,6 +386,43 @@ async def _wrong_delete_and_reinsert(session: AsyncSession, post_id: int, new_au
     return await session.get(Post, post_id)
 
 
+async def _right_orm_bulk_update(session: AsyncSession, post_id: int, new_author_id: int) -> Post:
+    # An ORM-enabled UPDATE synchronises the post already in the session (synchronize_session="auto").
+    post = await session.get(Post, post_id)
+    await session.execute(update(Post).where(Post.id == post_id).values(user_id=new_author_id))
+    await session.commit()
+    return post
+
+
+async def _right_scalar_one(session: AsyncSession, post_id: int, new_author_id: int) -> Post:
+    post = (await session.scalars(select(Post).where(Post.id == post_id))).one()
+    post.user_id = new_author_id
+    session.add(post)
+    await session.commit()
+    return post
+
+
+async def _wrong_returns_a_stale_post(session: AsyncSession, post_id: int, new_author_id: int) -> Post:
+    post = await session.get(Post, post_id)
+    await session.execute(
+        update(Post)
+        .where(Post.id == post_id)
+        .values(user_id=new_author_id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return post
+
+
+async def _wrong_finds_the_author_through_posts(session: AsyncSession, post_id: int, new_author_id: int) -> Post:
+    # An inner join to posts: a new author who has written nothing yet is not found.
+    new_author = await session.scalar(select(User).join(User.posts).where(User.id == new_author_id).limit(1))
+    post = await session.get(Post, post_id)
+    post.author = new_author
+    await session.commit()
+    return post
+
+
 @register
 class MovePost(Exercise):
     id = "03.move_post"
@@ -319,8 +434,16 @@ class MovePost(Exercise):
         "author's posts *alone* deletes it: User.posts has delete-orphan.",
     ]
     reference = move_post
-    right_answers = [move_post, _right_sets_the_foreign_key, _right_moves_between_collections]
+    right_answers = [
+        move_post,
+        _right_sets_the_foreign_key,
+        _right_moves_between_collections,
+        _right_orm_bulk_update,
+        _right_scalar_one,
+    ]
     wrong_answers = [
+        _wrong_returns_a_stale_post,
+        _wrong_finds_the_author_through_posts,
         _wrong_uses_unloaded_relationships,
         _wrong_only_removes_it,
         _wrong_copies_it,
@@ -342,7 +465,10 @@ class MovePost(Exercise):
                     .limit(1)
                 )
             ).one()
-            new_author_id = await session.scalar(select(func.min(User.id)).where(User.id != old_author_id))
+        # The new author is a user of the checker's own, with no posts yet.
+        (newcomer,) = await with_extra_rows(db, User(name="No Posts Yet", email=unique_email("noposts")))
+        new_author_id = newcomer.id
+        async with db.Session() as session:
             old_count = await session.scalar(
                 select(func.count()).select_from(Post).where(Post.user_id == old_author_id)
             )
@@ -358,6 +484,15 @@ class MovePost(Exercise):
                     "asyncio; load it in the query (selectinload) or with `await obj.awaitable_attrs.<name>`, "
                     "or just set post.user_id."
                 ) from None
+            except Exception as error:
+                if not raised_by_answer(error):
+                    raise
+                forget_tracebacks(error)
+                call = (
+                    f"move_post(session, {post_id}, {new_author_id}), to user {new_author_id} "
+                    "(a user of the checker's own with no posts yet)"
+                )
+                raise Incorrect(gave_away(call, f"your code raised {describe(error)}")) from None
         async with db.Session() as session:
             row = (await session.execute(select(Post.user_id).where(Post.id == post_id))).first()
             if row is None:
@@ -375,8 +510,9 @@ class MovePost(Exercise):
                 )
             if row.user_id == old_author_id:
                 raise Incorrect(
-                    f"post {post_id} still belongs to user {old_author_id} in the database: did you "
-                    "`await session.commit()`?"
+                    f"once your function returned, a second session still sees post {post_id} owned by user "
+                    f"{old_author_id} (user {new_author_id}, the new author, has no posts yet): the change was not "
+                    "committed."
                 )
             if row.user_id != new_author_id:
                 raise Incorrect(f"post {post_id} now belongs to user {row.user_id}, not to user {new_author_id}.")
@@ -390,7 +526,26 @@ class MovePost(Exercise):
             if left != old_count - 1:
                 raise Incorrect(f"user {old_author_id} should have {old_count - 1} posts left, but has {left}.")
         if not isinstance(got, Post) or got.id != post_id:
-            raise Incorrect(f"return the moved post (Post id {post_id}); you returned {got!r}.")
+            raise Incorrect(f"return the moved post (Post id {post_id}); you returned {show(got)}.")
+        # What the returned object says must be what is stored (a bulk UPDATE can leave it stale).
+        state = inspect_object(got).dict
+        if "user_id" not in state:
+            raise Incorrect(
+                f"the Post you returned has user_id expired: reading post.user_id would need a query, which raises "
+                f"under asyncio. The database has user {new_author_id}; return the post with it loaded."
+            )
+        if state["user_id"] != new_author_id:
+            raise Incorrect(
+                f"the database says post {post_id} belongs to user {new_author_id}, but the Post you returned still "
+                f"says user_id={state['user_id']}: the object is stale (an UPDATE with synchronize_session=False "
+                "leaves it so)."
+            )
+        author = state.get("author")
+        if author is not None and author.id != new_author_id:
+            raise Incorrect(
+                f"the database says post {post_id} belongs to user {new_author_id}, but the Post you returned has "
+                f"author {show(author)}."
+            )
         return (
             f"post {post_id} moved from user {old_author_id} to user {new_author_id} with its {comment_count} comments."
         )

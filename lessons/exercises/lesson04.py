@@ -11,16 +11,17 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload, subqueryload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload, subqueryload
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import Exercise, Incorrect, count_statements, register, show
 from lessons.models import Post, User
-from lessons.sql import count_queries
 from lessons.traps import forget_tracebacks
 
 #: Out of order on purpose, and with a user who has written nothing yet (the seed's newest 20 have no posts).
 USER_IDS = [12, 3, 57, 190]
+#: The one of them with no posts: an inner join to posts loses it.
+NO_POSTS = 190
 
 
 async def users_with_posts(session: AsyncSession, user_ids: list[int]) -> list[User]:
@@ -74,6 +75,38 @@ async def _wrong_unordered(session: AsyncSession, user_ids: list[int]) -> list[U
     return [by_id[user_id] for user_id in user_ids if user_id in by_id]
 
 
+async def _right_sorted_in_python(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    users = await session.scalars(select(User).filter(User.id.in_(set(user_ids))).options(selectinload(User.posts)))
+    return sorted(users, key=lambda user: user.id)
+
+
+async def _right_in_a_subquery(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    wanted = select(User.id).where(User.id.in_(user_ids)).scalar_subquery()
+    statement = select(User).where(User.id.in_(wanted)).order_by(User.id).options(selectinload(User.posts))
+    return list(await session.scalars(statement))
+
+
+async def _wrong_inner_join_drops_users_without_posts(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    statement = (
+        select(User)
+        .join(User.posts)
+        .where(User.id.in_(user_ids))
+        .order_by(User.id, Post.id)
+        .options(contains_eager(User.posts))
+    )
+    return list((await session.scalars(statement)).unique().all())
+
+
+async def _wrong_loads_only_published_posts(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    statement = (
+        select(User)
+        .where(User.id.in_(user_ids))
+        .order_by(User.id)
+        .options(selectinload(User.posts.and_(Post.published)))
+    )
+    return list((await session.scalars(statement)).all())
+
+
 def _release(error: BaseException) -> None:
     # A failed lazy load leaves an un-awaited coroutine in the error's frames; free it now, quietly, so its
     # "never awaited" warning does not surface later in some unrelated cell.
@@ -109,8 +142,16 @@ class UsersWithPosts(Exercise):
         "then (await session.scalars(statement)).all().",
     ]
     reference = users_with_posts
-    right_answers = [users_with_posts, _right_execute_then_scalars, _right_subqueryload]
+    right_answers = [
+        users_with_posts,
+        _right_execute_then_scalars,
+        _right_subqueryload,
+        _right_sorted_in_python,
+        _right_in_a_subquery,
+    ]
     wrong_answers = [
+        _wrong_inner_join_drops_users_without_posts,
+        _wrong_loads_only_published_posts,
         _wrong_awaitable_attrs_loop,
         _wrong_posts_never_loaded,
         _wrong_lazy_read_in_a_loop,
@@ -125,7 +166,7 @@ class UsersWithPosts(Exercise):
         expected = {user_id: sorted(post_id for owner, post_id in rows if owner == user_id) for user_id in USER_IDS}
 
         async with db.Session() as session:
-            with count_queries() as queries, _users_loaded() as loaded:
+            with count_statements() as queries, _users_loaded() as loaded:
                 try:
                     got = await self.call(answer, session, list(USER_IDS))
                 except (MissingGreenlet, StatementError) as error:
@@ -161,14 +202,20 @@ class UsersWithPosts(Exercise):
                 f"return User objects, not {strangers[0]}: use session.scalars(...) (or .scalars() on the result)."
             )
         ids = [user.id for user in got]
+        if missing := sorted(set(USER_IDS) - set(ids)):
+            raise Incorrect(
+                f"asked for users {USER_IDS}, you returned users {show(ids)}: user {missing[0]} is missing"
+                + (" (it has no posts)" if missing[0] == NO_POSTS else "")
+                + "."
+            )
         if sorted(ids) != sorted(USER_IDS):
             raise Incorrect(
-                f"asked for users {USER_IDS}, you returned {len(ids)} users {ids[:8]}{' …' if len(ids) > 8 else ''}: "
+                f"asked for users {USER_IDS}, you returned {len(ids)} users {show(ids)}: "
                 "keep only those ids with .where(User.id.in_(user_ids))."
             )
         if loaded_users > len(USER_IDS):
             raise Incorrect(
-                f"the right users came back, but your query loaded {loaded_users} users (and their posts) to keep "
+                f"the right users came back, but your code loaded {loaded_users} users to keep "
                 f"{len(USER_IDS)}: filter in SQL with .where(User.id.in_(user_ids)), not in Python."
             )
         if ids != sorted(ids):
@@ -183,22 +230,28 @@ class UsersWithPosts(Exercise):
                     "Load them in the same query with .options(selectinload(User.posts))."
                 )
             post_ids = [post.id for post in user.posts]
-            if post_ids != expected[user.id]:
-                raise Incorrect(f"user {user.id} should have posts {expected[user.id]}, yours has {post_ids}.")
+            if sorted(post_ids) != expected[user.id]:
+                missing = sorted(set(expected[user.id]) - set(post_ids))
+                extra = sorted(set(post_ids) - set(expected[user.id]))
+                difference = f"without post {missing[0]}" if missing else f"with post {extra[0]}, not theirs"
+                raise Incorrect(
+                    f"user {user.id} has {len(expected[user.id])} posts in the database; the user you returned has "
+                    f"{len(post_ids)}, {difference}."
+                )
 
     @staticmethod
     def _check_statements(count: int, posts: int) -> str:
         users = len(USER_IDS)
         if count == 1 + users:
             raise Incorrect(
-                f"right users and posts, but in {count} statements: one for the users, then one per user. That is "
+                f"right users and posts, but in {count} statements: one more for each of the {users} users. That is "
                 "the N+1 problem. Load every user's posts at once with .options(selectinload(User.posts))."
             )
         if count == 1:
             raise Incorrect(
-                "right users and posts in ONE statement (joinedload?). That is no N+1 either, but this task asks for "
+                "right users and posts in ONE statement. That is no N+1 either, but this task asks for "
                 "the two-statement loader, Eloquent's with(): selectinload(User.posts)."
             )
         if count != 2:
             raise Incorrect(f"right users and posts, but in {count} statements; load them in exactly 2.")
-        return f"{users} users and their {posts} posts in 2 statements: the users, then their posts with one IN (…)."
+        return f"{users} users and their {posts} posts in 2 statements: the users, then all their posts."

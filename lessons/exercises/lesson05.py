@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import (
+    Exercise,
+    Incorrect,
+    count_statements,
+    gave_away,
+    register,
+    show,
+    unique_email,
+    with_extra_rows,
+)
 from lessons.models import Post, User
-from lessons.sql import count_queries
 
 # --------------------------------------------------------------------------------------------------------------
 # 05.top_publishers: users with more than N published posts, most first
@@ -59,7 +69,10 @@ async def _right_with_a_conditional_count(session: AsyncSession, min_posts: int)
 async def _wrong_counts_drafts_too(session: AsyncSession, min_posts: int) -> list[tuple[str, int]]:
     posts = func.count(Post.id)
     rows = await session.execute(
-        select(User.name, posts).join(Post).group_by(User.id, User.name).having(posts > min_posts)
+        select(User.name, posts)
+        .join(Post)
+        .group_by(User.id, User.name)
+        .having(posts > min_posts)
         .order_by(posts.desc())
     )
     return [tuple(row) for row in rows]
@@ -68,8 +81,12 @@ async def _wrong_counts_drafts_too(session: AsyncSession, min_posts: int) -> lis
 async def _wrong_at_least(session: AsyncSession, min_posts: int) -> list[tuple[str, int]]:
     published = func.count(Post.id)
     rows = await session.execute(
-        select(User.name, published).join(Post).where(Post.published).group_by(User.id, User.name)
-        .having(published >= min_posts).order_by(published.desc())
+        select(User.name, published)
+        .join(Post)
+        .where(Post.published)
+        .group_by(User.id, User.name)
+        .having(published >= min_posts)
+        .order_by(published.desc())
     )
     return [tuple(row) for row in rows]
 
@@ -77,8 +94,12 @@ async def _wrong_at_least(session: AsyncSession, min_posts: int) -> list[tuple[s
 async def _wrong_order(session: AsyncSession, min_posts: int) -> list[tuple[str, int]]:
     published = func.count(Post.id)
     rows = await session.execute(
-        select(User.name, published).join(Post).where(Post.published).group_by(User.id, User.name)
-        .having(published > min_posts).order_by(User.name)
+        select(User.name, published)
+        .join(Post)
+        .where(Post.published)
+        .group_by(User.id, User.name)
+        .having(published > min_posts)
+        .order_by(User.name)
     )
     return [tuple(row) for row in rows]
 
@@ -93,15 +114,47 @@ async def _wrong_counts_in_python(session: AsyncSession, min_posts: int) -> list
     return sorted(found, key=lambda row: -row[1])
 
 
+async def _right_from_posts(session: AsyncSession, min_posts: int) -> list[tuple[str, int]]:
+    n = func.count()
+    rows = await session.execute(
+        select(User.name, n)
+        .select_from(Post)
+        .join(Post.author)
+        .where(Post.published.is_(True))
+        .group_by(Post.user_id, User.name)
+        .having(n > min_posts)
+        .order_by(n.desc())
+    )
+    return [(name, total) for name, total in rows.tuples()]
+
+
+async def _wrong_groups_by_name(session: AsyncSession, min_posts: int) -> list[tuple[str, int]]:
+    published = func.count(Post.id)
+    rows = await session.execute(
+        select(User.name, published)
+        .join(User.posts)
+        .where(Post.published)
+        .group_by(User.name)
+        .having(published > min_posts)
+        .order_by(published.desc())
+    )
+    return [(name, count) for name, count in rows]
+
+
 def _pairs(got: Any) -> list[tuple[str, int]]:
     if got is None:
         raise Incorrect("your function returned None; return a list of (name, published posts) pairs.")
+    if isinstance(got, str | bytes | dict):
+        raise Incorrect(f"you returned {show(got)} (a {type(got).__name__}); return a list of (name, count) pairs.")
     try:
         rows = [tuple(row) for row in got]
     except TypeError:
         raise Incorrect(f"return a list of (name, count) pairs, not {type(got).__name__}.") from None
-    if any(len(row) != 2 for row in rows):
-        raise Incorrect("each row must be a pair: (the user's name, their number of published posts).")
+    if odd := [row for row in rows if len(row) != 2]:
+        raise Incorrect(
+            f"you returned a row {show(odd[0])}; each row must be a pair: (the user's name, their number of "
+            "published posts)."
+        )
     try:
         return [(str(name), int(count)) for name, count in rows]
     except (TypeError, ValueError):
@@ -119,8 +172,14 @@ class TopPublishers(Exercise):
         ".having(published > min_posts) and .order_by(published.desc()).",
     ]
     reference = top_publishers
-    right_answers = [top_publishers, _right_with_a_subquery, _right_with_a_conditional_count]
-    wrong_answers = [_wrong_counts_drafts_too, _wrong_at_least, _wrong_order, _wrong_counts_in_python]
+    right_answers = [top_publishers, _right_with_a_subquery, _right_with_a_conditional_count, _right_from_posts]
+    wrong_answers = [
+        _wrong_counts_drafts_too,
+        _wrong_at_least,
+        _wrong_order,
+        _wrong_counts_in_python,
+        _wrong_groups_by_name,
+    ]
 
     @staticmethod
     async def _expected(session: AsyncSession, min_posts: int, published_only: bool = True) -> list[tuple[str, int]]:
@@ -131,13 +190,20 @@ class TopPublishers(Exercise):
         return [(name, int(n)) for name, n in await session.execute(statement.order_by(count.desc(), User.id))]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        # Make the data the seed does not have: a new top author, so a hard-coded list cannot pass.
-        async with db.Session() as session:
-            user = User(name="Checker Prolific", email="checker.prolific@example.com", role="editor")
-            session.add(user)
-            await session.flush()
-            session.add_all(Post(title=f"Checker post {n}", published=n < 15, user_id=user.id) for n in range(20))
-            await session.commit()
+        # Make the data the seed does not have: a new top author, so a hard-coded list cannot pass, and two
+        # different users with the same name, 9 published posts each (grouping by name would merge them).
+        prolific, twin, other_twin = await with_extra_rows(
+            db,
+            User(name="Checker Prolific", email=unique_email("prolific"), role="editor"),
+            User(name="Checker Twin", email=unique_email("twin")),
+            User(name="Checker Twin", email=unique_email("twin")),
+        )
+        await with_extra_rows(
+            db,
+            *(Post(title=f"Checker post {n}", published=n < 15, user_id=prolific.id) for n in range(20)),
+            *(Post(title=f"Twin post {n}", published=True, user_id=twin.id) for n in range(9)),
+            *(Post(title=f"Other twin post {n}", published=n < 9, user_id=other_twin.id) for n in range(10)),
+        )
         reports = []
         for min_posts in (7, 8):
             async with db.Session() as session:
@@ -145,9 +211,15 @@ class TopPublishers(Exercise):
                 expected = [row for row in at_least if row[1] > min_posts]
                 all_posts = await self._expected(session, min_posts + 1, published_only=False)
             async with db.Session() as session:
-                with count_queries() as queries:
+                with count_statements() as queries:
                     got = _pairs(await self.call(answer, session, min_posts))
             if sorted(got) != sorted(expected):
+                if ("Checker Twin", 18) in got:
+                    raise Incorrect(
+                        f"with min_posts={min_posts} you returned ('Checker Twin', 18), but users {twin.id} and "
+                        f"{other_twin.id} are two different users both named 'Checker Twin', with 9 published posts "
+                        "each: group by the user's id (and name), not by the name alone."
+                    )
                 if sorted(got) == sorted(at_least):
                     raise Incorrect(
                         f"with min_posts={min_posts} you also returned users with exactly {min_posts} published "
@@ -158,8 +230,8 @@ class TopPublishers(Exercise):
                         f"with min_posts={min_posts} you counted drafts too ({len(got)} users); count only "
                         "posts where Post.published is true."
                     )
-                missing = sorted(set(expected) - set(got))[:3]
-                extra = sorted(set(got) - set(expected))[:3]
+                missing = sorted((Counter(expected) - Counter(got)).elements())[:3]
+                extra = sorted((Counter(got) - Counter(expected)).elements())[:3]
                 raise Incorrect(
                     f"with min_posts={min_posts} you returned {len(got)} rows, {len(expected)} were expected"
                     + (f"; missing e.g. {missing}" if missing else "")
@@ -202,9 +274,7 @@ async def _right_not_in(session: AsyncSession) -> list[int]:
 
 
 async def _wrong_count_star(session: AsyncSession) -> list[int]:
-    rows = await session.scalars(
-        select(User.id).outerjoin(Post).group_by(User.id).having(func.count() == 0)
-    )
+    rows = await session.scalars(select(User.id).outerjoin(Post).group_by(User.id).having(func.count() == 0))
     return list(rows)
 
 
@@ -216,9 +286,26 @@ async def _wrong_inner_join(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(User.id).join(Post).group_by(User.id)))
 
 
+async def _right_except(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(User.id).except_(select(Post.user_id))))
+
+
+async def _wrong_filters_in_python(session: AsyncSession) -> list[int]:
+    users = await session.scalars(select(User).options(selectinload(User.posts)))
+    return [user.id for user in users if not user.posts]
+
+
+async def _wrong_newest_users(session: AsyncSession) -> list[int]:
+    # The seed's newest 20 users have no posts: true of the seed, not of the data.
+    newest = await session.scalars(select(User.id).order_by(User.id.desc()).limit(20))
+    return sorted(newest)
+
+
 def _ids(got: Any) -> list[int]:
     if got is None:
         raise Incorrect("your function returned None; return a list of user ids.")
+    if isinstance(got, str | bytes | dict):
+        raise Incorrect(f"you returned {show(got)} (a {type(got).__name__}); return a list of user ids.")
     try:
         items = list(got)
     except TypeError:
@@ -244,26 +331,36 @@ class UsersWithoutPosts(Exercise):
         "Either outerjoin(User.posts) and keep the rows where Post.id is None, or ~User.posts.any() (NOT EXISTS).",
     ]
     reference = users_without_posts
-    right_answers = [users_without_posts, _right_not_exists, _right_not_in]
-    wrong_answers = [_wrong_count_star, _wrong_no_published_posts, _wrong_inner_join]
+    right_answers = [users_without_posts, _right_not_exists, _right_not_in, _right_except]
+    wrong_answers = [
+        _wrong_count_star,
+        _wrong_no_published_posts,
+        _wrong_inner_join,
+        _wrong_filters_in_python,
+        _wrong_newest_users,
+    ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        # Change the data first, so the seed's answer cannot be hard-coded: user 5 loses every post,
-        # and a new user who has only a draft joins.
+        # Change the data first, so the seed's answer cannot be hard-coded: user 5 loses every post, a new user
+        # who has only a draft joins, and one with nothing at all (no posts, roles or comments).
         async with db.Session() as session:
             await session.execute(delete(Post).where(Post.user_id == 5))
-            drafter = User(name="Checker Drafter", email="checker.drafter@example.com")
-            session.add(drafter)
-            await session.flush()
-            session.add(Post(title="A draft", published=False, user_id=drafter.id))
             await session.commit()
+        drafter, loner = await with_extra_rows(
+            db,
+            User(name="Checker Drafter", email=unique_email("drafter")),
+            User(name="Checker Loner", email=unique_email("loner")),
+        )
+        await with_extra_rows(db, Post(title="A draft", published=False, user_id=drafter.id))
+        async with db.Session() as session:
             expected = sorted(await session.scalars(select(User.id).where(~User.posts.any())))
-            with_posts = await session.scalar(select(func.count()).select_from(User).where(User.posts.any()))
+            authors = set(await session.scalars(select(User.id).where(User.posts.any())))
             drafters = set(
                 await session.scalars(select(User.id).where(User.posts.any(), ~User.posts.any(Post.published)))
             )
+        revealing = {5: "user 5, whose posts the checker deleted", loner.id: f"user {loner.id}, the checker's own"}
         async with db.Session() as session:
-            with count_queries() as queries:
+            with count_statements() as queries:
                 got = _ids(await self.call(answer, session))
         if sorted(got) == expected:
             if queries.count != 1:
@@ -273,18 +370,21 @@ class UsersWithoutPosts(Exercise):
             return f"{len(got)} users without posts, found in one statement."
         if not got:
             raise Incorrect(
-                f"you returned no ids, but {len(expected)} users have no posts. Over an outer join, "
-                "func.count() counts the NULL-padded row as 1: count Post.id, or keep rows where Post.id is None."
+                f"you returned no ids, but {len(expected)} users have no posts, e.g. {revealing[5]}, and "
+                f"{revealing[loner.id]} with no posts at all."
             )
-        if len(got) == with_posts:
+        if set(got) == authors:
             raise Incorrect(
-                f"you returned the {len(got)} users who *have* posts: an inner join keeps only matches. "
-                "Use outerjoin(...) and keep rows where Post.id is None, or ~User.posts.any()."
+                f"you returned the {len(got)} users who *have* posts (e.g. user {min(authors)}); the task asks for "
+                f"those with none, like {revealing[loner.id]}."
             )
+        for user_id in sorted(set(expected) - set(got)):
+            if user_id in revealing:
+                raise Incorrect(gave_away(revealing[user_id], "it has no posts, but your result leaves it out."))
         if drafters & set(got):
             raise Incorrect(
-                f"user {sorted(drafters & set(got))[0]} has drafts only, but drafts are posts too: "
-                "don't filter on published."
+                f"user {sorted(drafters & set(got))[0]} has a draft (a post that is not published), yet your result "
+                "includes it: drafts count as posts."
             )
         missing = sorted(set(expected) - set(got))[:5]
         extra = sorted(set(got) - set(expected))[:5]

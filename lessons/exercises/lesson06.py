@@ -10,9 +10,17 @@ from sqlalchemy import Select, and_, desc, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import (
+    Exercise,
+    Incorrect,
+    as_sequence,
+    count_rows_fetched,
+    count_statements,
+    register,
+    show,
+    statements,
+)
 from lessons.models import Post
-from lessons.sql import count_queries
 
 Key = tuple[datetime, int]
 
@@ -87,6 +95,39 @@ async def _wrong_counts_then_offsets(session: AsyncSession, after: Key | None, s
     return list(await session.scalars(_newest_first(select(Post), size).offset(skip)))
 
 
+async def _right_sliced_and_negated(session: AsyncSession, after: Key | None, size: int) -> list[Post]:
+    statement = select(Post).order_by(Post.created_at.desc()).order_by(Post.id.desc())
+    if after is not None:
+        statement = statement.filter(~(tuple_(Post.created_at, Post.id) >= tuple_(*after)))
+    return list((await session.scalars(statement.slice(0, size))).all())
+
+
+async def _right_two_conditions(session: AsyncSession, after: Key | None, size: int) -> list[Post]:
+    statement = select(Post)
+    if after is not None:
+        created_at, post_id = after
+        statement = statement.where(Post.created_at <= created_at).where(
+            or_(Post.created_at < created_at, Post.id < post_id)
+        )
+    rows = await session.execute(_newest_first(statement, size))
+    return [post for (post,) in rows]
+
+
+async def _wrong_at_or_before_the_moment(session: AsyncSession, after: Key | None, size: int) -> list[Post]:
+    # "Not the key itself" instead of "after the key": the posts of the same moment with higher ids come back.
+    statement = _newest_first(select(Post), size)
+    if after is not None:
+        statement = statement.where(Post.created_at <= after[0], Post.id != after[1])
+    return list(await session.scalars(statement))
+
+
+async def _wrong_fetches_everything_after_the_key(session: AsyncSession, after: Key | None, size: int) -> list[Post]:
+    statement = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
+    if after is not None:
+        statement = statement.where(tuple_(Post.created_at, Post.id) < after)
+    return list((await session.scalars(statement)).all()[:size])
+
+
 #: How many posts the checker writes at the same moment as an existing one.
 TIED_POSTS = 4
 PAGE_SIZE = 3
@@ -103,8 +144,10 @@ class NextPage(Exercise):
         ".order_by(Post.created_at.desc(), Post.id.desc()).limit(size), and skip the WHERE when after is None.",
     ]
     reference = next_page
-    right_answers = [next_page, _right_spelled_out]
+    right_answers = [next_page, _right_spelled_out, _right_sliced_and_negated, _right_two_conditions]
     wrong_answers = [
+        _wrong_at_or_before_the_moment,
+        _wrong_fetches_everything_after_the_key,
         _wrong_created_at_only,
         _wrong_includes_the_key,
         _wrong_comparison_direction,
@@ -137,33 +180,33 @@ class NextPage(Exercise):
 
         for after, expected in cases:
             async with db.Session() as session:
-                with count_queries() as queries:
+                with count_statements() as queries, count_rows_fetched() as fetched:
                     got = await self.call(answer, session, after, PAGE_SIZE)
             self._compare(got, expected, after, tied_at)
             if queries.count != 1:
                 raise Incorrect(
-                    f"the rows are right, but one page took {queries.count} statements; keyset pagination is one "
+                    f"the rows are right, but one page took {statements(queries.count)}; keyset pagination is one "
                     "SELECT … WHERE (created_at, id) < key ORDER BY created_at DESC, id DESC LIMIT size: "
                     "no count, no OFFSET."
                 )
-            if "LIMIT" not in queries.statements[0].sql.upper():
+            if fetched.total > PAGE_SIZE:
+                where = "for the first page" if after is None else f"after post {after[1]}"
                 raise Incorrect(
-                    "the rows are right, but your SELECT has no LIMIT: it fetched every post and cut the page in "
-                    "Python. Add .limit(size) so the database stops after one page."
+                    f"the rows are right, but {where} your SELECT sent {fetched.total} rows back to Python for a page "
+                    f"of {PAGE_SIZE}: add .limit(size) so the database stops after one page."
                 )
         return (
-            f"{len(cases)} pages right, newest first, each one SELECT with a LIMIT, including a page boundary "
-            f"among {len(tied)} posts written at the same moment."
+            f"{len(cases)} pages right, newest first, each one SELECT that sent back only its page, including a page "
+            f"boundary among {len(tied)} posts written at the same moment."
         )
 
     @staticmethod
     def _compare(got: Any, expected: list[int], after: Key | None, tied_at: datetime) -> None:
-        if got is None:
-            raise Incorrect("your function returned None; return the page's posts as a list.")
+        got = as_sequence(got, "the page's posts as a list")
         try:
             got_keys = [(post.created_at, post.id) for post in got]
         except AttributeError:
-            raise Incorrect("return Post objects (select(Post)), not ids or rows.") from None
+            raise Incorrect(f"you returned {show(got)}; return Post objects (select(Post)), not ids or rows.") from None
         got_ids = [post_id for _, post_id in got_keys]
         if got_ids == expected:
             return

@@ -35,6 +35,16 @@ def _right_by_name_newest_first(comments: Table) -> Index:
     return Index("ix_comments_author_newest", "user_id", comments.c.created_at.desc())
 
 
+def _right_with_id_tiebreak(comments: Table) -> Index:
+    # A third column after the two the query needs does no harm: still a SEARCH, still no sort.
+    return Index("ix_comments_user_created_id", comments.c.user_id, comments.c.created_at, comments.c.id)
+
+
+def _wrong_on_the_model(comments: Table) -> Index:
+    # The model's columns, not the table the function receives.
+    return Index("ix_comments_user_id_created_at", Comment.user_id, Comment.created_at)
+
+
 def _wrong_user_id_only(comments: Table) -> Index:
     return Index("ix_comments_user_id", comments.c.user_id)
 
@@ -62,8 +72,8 @@ class LatestCommentsIndex(Exercise):
         "WHERE first, the ORDER BY column second (the order of the columns matters).",
     ]
     reference = latest_comments_index
-    right_answers = [latest_comments_index, _right_by_name_newest_first]
-    wrong_answers = [_wrong_user_id_only, _wrong_column_order, _wrong_unique, _wrong_table_column]
+    right_answers = [latest_comments_index, _right_by_name_newest_first, _right_with_id_tiebreak]
+    wrong_answers = [_wrong_user_id_only, _wrong_column_order, _wrong_unique, _wrong_table_column, _wrong_on_the_model]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
         # A private copy of the table: an answer never adds an index to the course's own models.
@@ -84,7 +94,7 @@ class LatestCommentsIndex(Exercise):
             expected = (await conn.execute(latest_comments(comments, USER_ID))).all()
         try:
             async with db.engine.begin() as conn:
-                await conn.run_sync(index.create)
+                await self.call(conn.run_sync, index.create)
         except IntegrityError:
             raise Incorrect(
                 "creating your index failed with IntegrityError: it is unique, but a user writes many comments. "

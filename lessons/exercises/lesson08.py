@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,6 +54,20 @@ async def _right_update_in_a_begin_block(Session: async_sessionmaker[AsyncSessio
     statement = update(PageViews).values(views=PageViews.views + 1).where(PageViews.id == page_id)
     async with Session() as session, session.begin():
         await session.execute(statement)
+
+
+async def _right_raw_sql(Session: async_sessionmaker[AsyncSession], page_id: int) -> None:
+    async with Session() as session:
+        await session.execute(text("UPDATE l08_page_views SET views = views + 1 WHERE id = :id"), {"id": page_id})
+        await session.commit()
+
+
+async def _wrong_refresh_then_write(Session: async_sessionmaker[AsyncSession], page_id: int) -> None:
+    async with Session() as session:
+        page = await session.get(PageViews, page_id)
+        await session.refresh(page)  # the latest number... until another request writes after this read
+        page.views = page.views + 1
+        await session.commit()
 
 
 async def _wrong_read_modify_write(Session: async_sessionmaker[AsyncSession], page_id: int) -> None:
@@ -114,13 +128,14 @@ class RecordView(Exercise):
         "session of its own (async with Session() as session), then await session.commit().",
     ]
     reference = record_view
-    right_answers = [record_view, _right_sql_expression_on_the_object, _right_update_in_a_begin_block]
+    right_answers = [record_view, _right_sql_expression_on_the_object, _right_update_in_a_begin_block, _right_raw_sql]
     wrong_answers = [
         _wrong_read_modify_write,
         _wrong_value_computed_in_python,
         _wrong_never_commits,
         _wrong_every_page,
         _wrong_one_shared_session,
+        _wrong_refresh_then_write,
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
@@ -141,6 +156,18 @@ class RecordView(Exercise):
         for error in errors:
             if not isinstance(error, Exception) or isinstance(error, Incorrect | Unattempted):
                 raise error
+        if errors:
+            kinds = Counter(f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" for error in errors)
+            worst, times = kinds.most_common(1)[0]
+            shared = (
+                f"; the {CONCURRENT_VIEWS} calls opened {Session.made} session(s) between them: give every call "
+                "one of its own (async with Session() as session: …)"
+                if Session.made < CONCURRENT_VIEWS
+                else ""
+            )
+            raise Incorrect(
+                f"{len(errors)} of {CONCURRENT_VIEWS} calls raised an error, e.g. {times}× {worst}{shared}."
+            )
         if Session.made < CONCURRENT_VIEWS:
             raise Incorrect(
                 f"your {CONCURRENT_VIEWS} concurrent calls opened {Session.made} session(s) between them. One "
@@ -150,13 +177,6 @@ class RecordView(Exercise):
             )
         async with db.Session() as session:
             views = dict((await session.execute(select(PageViews.id, PageViews.views))).tuples().all())
-        if errors:
-            kinds = Counter(f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" for error in errors)
-            worst, times = kinds.most_common(1)[0]
-            raise Incorrect(
-                f"{len(errors)} of {CONCURRENT_VIEWS} calls raised an error, e.g. {times}× {worst}. "
-                "Give every call a session of its own: async with Session() as session: …"
-            )
         if views[1] != 7:
             raise Incorrect(
                 f"page 1 went from 7 to {views[1]} views although only page 2 was viewed: "
@@ -165,8 +185,8 @@ class RecordView(Exercise):
         got = views[2]
         if got == 0:
             raise Incorrect(
-                f"none of the {CONCURRENT_VIEWS} views was saved: commit the transaction "
-                "(await session.commit(), or use async with Session.begin() as session)."
+                f"after your {CONCURRENT_VIEWS} calls returned, a new session still reads 0 views for page 2: no "
+                "call's change was committed (await session.commit(), or async with Session.begin() as session)."
             )
         if got < CONCURRENT_VIEWS:
             raise Incorrect(

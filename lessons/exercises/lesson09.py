@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, inspect, select, true, update
+from sqlalchemy import and_, func, inspect, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons import clock
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, register
+from lessons.exercises.framework import Exercise, Incorrect, committed, count_statements, register
 from lessons.models import Post
-from lessons.sql import count_queries
 
 #: The cut-off the checker passes: about a quarter of the seeded posts are older.
 BEFORE = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -34,12 +33,36 @@ async def _right_explicit_stamp(session: AsyncSession, before: datetime) -> int:
     return (await session.execute(statement)).rowcount
 
 
-async def _right_fetch_then_commit(session: AsyncSession, before: datetime) -> int:
+async def _right_fetch(session: AsyncSession, before: datetime) -> int:
     result = await session.execute(
         update(Post).where(Post.published.is_(True)).where(Post.created_at < before).values(published=False),
         execution_options={"synchronize_session": "fetch"},
     )
-    await session.commit()
+    return result.rowcount
+
+
+async def _right_not_on_or_after(session: AsyncSession, before: datetime) -> int:
+    # "not on or after" is "before"; the count read back from the same transaction, which sees its own UPDATE.
+    old = and_(Post.published == True, ~(Post.created_at >= before))  # noqa: E712
+    candidates = await session.scalar(select(func.count()).select_from(Post).where(old))
+    statement = update(Post).where(old).values(published=False).execution_options(synchronize_session="evaluate")
+    await session.execute(statement)
+    return candidates
+
+
+async def _wrong_commits(session: AsyncSession, before: datetime) -> int:
+    result = await session.execute(
+        update(Post).where(Post.published.is_(True)).where(Post.created_at < before).values(published=False),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    await session.commit()  # the caller's transaction is not this function's to end
+    return result.rowcount
+
+
+async def _wrong_on_or_before(session: AsyncSession, before: datetime) -> int:
+    result = await session.execute(
+        update(Post).where(Post.published, Post.created_at <= before).values(published=False)
+    )
     return result.rowcount
 
 
@@ -82,15 +105,27 @@ class UnpublishOldPosts(Exercise):
         "the result's .rowcount is the number of rows the UPDATE matched.",
     ]
     reference = unpublish_old_posts
-    right_answers = [unpublish_old_posts, _right_explicit_stamp, _right_fetch_then_commit]
+    right_answers = [unpublish_old_posts, _right_explicit_stamp, _right_fetch, _right_not_on_or_after]
     wrong_answers = [
         _wrong_loads_and_loops,
         _wrong_without_synchronizing,
         _wrong_database_clock,
         _wrong_forgets_published,
+        _wrong_commits,
+        _wrong_on_or_before,
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
+        # Rows of the checker's own on the boundary: one published post created exactly at `before` (not before
+        # it: it stays published), and one a second earlier (it goes).
+        async with db.Session() as session:
+            on_the_cutoff = Post(user_id=1, title="On the cut-off", content="", published=True, created_at=BEFORE)
+            just_before = Post(
+                user_id=1, title="Just before", content="", published=True, created_at=BEFORE - timedelta(seconds=1)
+            )
+            session.add_all([on_the_cutoff, just_before])
+            await session.commit()
+            boundary_id = on_the_cutoff.id
         async with db.Session() as session:
             published = dict((await session.execute(select(Post.id, Post.published))).all())
             targets = set(
@@ -104,7 +139,7 @@ class UnpublishOldPosts(Exercise):
         async with db.Session() as session:
             watched = (await session.scalars(select(Post).where(Post.id.in_(watched_ids)))).all()
             started = clock.now()
-            with count_queries() as queries:
+            with count_statements() as queries:
                 got = await self.call(answer, session, BEFORE)
             finished = clock.now()
             updates = [s for s in queries.statements if s.sql.lstrip().upper().startswith("UPDATE")]
@@ -129,6 +164,15 @@ class UnpublishOldPosts(Exercise):
                         f"post {post.id} was already loaded in the session and still says published=True after your "
                         "UPDATE: don't turn synchronize_session off; the default keeps loaded objects in step."
                     )
+            # Not committed yet: a second connection must still see every post as it was.
+            seen = dict(await committed(db, select(Post.id, Post.published).where(Post.id.in_(targets))))
+            already = sorted(post_id for post_id, value in seen.items() if not value)
+            if already:
+                raise Incorrect(
+                    f"before the caller committed, a second connection already saw {len(already)} posts "
+                    f"unpublished (e.g. post {already[0]}): your function committed. Leave the commit to the "
+                    "caller, so its work and yours succeed or fail together."
+                )
             await session.commit()
         async with db.Session() as session:
             after = dict((await session.execute(select(Post.id, Post.published))).all())
@@ -147,6 +191,11 @@ class UnpublishOldPosts(Exercise):
         still_on = sorted(post_id for post_id in targets if after[post_id])
         if still_on:
             raise Incorrect(f"{len(still_on)} old published posts are still published (e.g. post {still_on[0]}).")
+        if after[boundary_id] != published[boundary_id]:
+            raise Incorrect(
+                f"post {boundary_id}, created exactly at {BEFORE:%Y-%m-%d %H:%M} UTC (on the cut-off, not before it), "
+                "was unpublished: compare with created_at < before, not <=."
+            )
         changed_wrongly = sorted(
             post_id for post_id, value in after.items() if post_id not in targets and value != published[post_id]
         )

@@ -12,14 +12,22 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 
 from lessons.blog import create_app
 from lessons.blog.deps import SessionDep, UserId
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, Unattempted, register, statements
+from lessons.exercises.framework import (
+    Exercise,
+    Incorrect,
+    Unattempted,
+    count_statements,
+    describe,
+    is_stub,
+    register,
+    statements,
+)
 from lessons.models import Comment, Post, User
-from lessons.sql import count_queries
 
 #: The most statements a summary may take: fetch the user, count posts, count comments.
 MAX_STATEMENTS = 3
@@ -50,6 +58,62 @@ async def _right_one_query(user_id: UserId, session: SessionDep) -> UserSummary:
     if row is None:
         raise HTTPException(404, detail=f"user {user_id} does not exist")
     return UserSummary(id=row[0], name=row[1], posts=row[2], comments=row[3])
+
+
+async def _right_outer_joins_grouped(user_id: UserId, session: SessionDep) -> UserSummary:
+    # LEFT JOINs keep a user with no posts; DISTINCT keeps posts × comments from multiplying the counts.
+    statement = (
+        select(User.id, User.name, func.count(distinct(Post.id)), func.count(distinct(Comment.id)))
+        .outerjoin(Post, Post.user_id == User.id)
+        .outerjoin(Comment, Comment.user_id == User.id)
+        .where(User.id == user_id)
+        .group_by(User.id, User.name)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"user {user_id} not found")
+    user_id, name, posts, comments = row
+    return UserSummary(id=user_id, name=name, posts=posts, comments=comments)
+
+
+async def _wrong_inner_join(user_id: UserId, session: SessionDep) -> UserSummary:
+    # An inner join has no row for a user without posts: that user is answered 404.
+    statement = (
+        select(User.id, User.name, func.count(Post.id))
+        .join(Post, Post.user_id == User.id)
+        .where(User.id == user_id)
+        .group_by(User.id, User.name)
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise HTTPException(404, f"no user with id {user_id}")
+    comments = await session.scalar(select(func.count()).where(Comment.user_id == user_id))
+    return UserSummary(id=row[0], name=row[1], posts=row[2], comments=comments)
+
+
+async def _wrong_two_joins_multiply(user_id: UserId, session: SessionDep) -> UserSummary:
+    # Posts and comments joined side by side: each post is counted once per comment, and the other way round.
+    statement = (
+        select(User.id, User.name, func.count(Post.id), func.count(Comment.id))
+        .outerjoin(Post, Post.user_id == User.id)
+        .outerjoin(Comment, Comment.user_id == User.id)
+        .where(User.id == user_id)
+        .group_by(User.id, User.name)
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise HTTPException(404, f"no user with id {user_id}")
+    return UserSummary(id=row[0], name=row[1], posts=row[2], comments=row[3])
+
+
+async def _wrong_counted_by_name(user_id: UserId, session: SessionDep) -> UserSummary:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, f"no user with id {user_id}")
+    # Joined on the author's name: every user called the same is counted together.
+    posts = await session.scalar(select(func.count(Post.id)).join(User).where(User.name == user.name))
+    comments = await session.scalar(select(func.count(Comment.id)).join(User).where(User.name == user.name))
+    return UserSummary(id=user.id, name=user.name, posts=posts, comments=comments)
 
 
 async def _wrong_none_for_missing(user_id: UserId, session: SessionDep) -> UserSummary:
@@ -96,8 +160,11 @@ class UserSummaryRoute(Exercise):
         "Never touch user.posts: under asyncio an unloaded relationship raises instead of loading.",
     ]
     reference = user_summary
-    right_answers = [user_summary, _right_one_query]
+    right_answers = [user_summary, _right_one_query, _right_outer_joins_grouped]
     wrong_answers = [
+        _wrong_inner_join,
+        _wrong_two_joins_multiply,
+        _wrong_counted_by_name,
         _wrong_none_for_missing,
         _wrong_lazy_loads,
         _wrong_counts_everyones_posts,
@@ -105,7 +172,8 @@ class UserSummaryRoute(Exercise):
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        await self._raise_unattempted_if_stub(answer, db)
+        if is_stub(answer):
+            raise Unattempted
         router = APIRouter()
         router.get("/users/{user_id}/summary", response_model=UserSummary)(answer)
         app = create_app(db.Session)
@@ -113,47 +181,89 @@ class UserSummaryRoute(Exercise):
         async with db.Session() as session:
             busiest = (
                 await session.execute(
-                    select(Post.user_id, func.count()).group_by(Post.user_id).order_by(func.count().desc()).limit(1)
+                    select(Post.user_id, func.count())
+                    .group_by(Post.user_id)
+                    .order_by(func.count().desc(), Post.user_id)
+                    .limit(1)
                 )
             ).first()
-            user_id, post_count = busiest
-            comment_count = await session.scalar(select(func.count()).where(Comment.user_id == user_id))
+            user_id = busiest[0]
             name = await session.scalar(select(User.name).where(User.id == user_id))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            # The checker's own rows: a second user with the busiest user's name (one post, one comment), and a
+            # user with no posts and no comments at all.
+            namesake = User(name=name, email="namesake@example.net")
+            idle = User(name="Nobody Writes", email="idle@example.net")
+            session.add_all([namesake, idle])
+            await session.flush()
+            post = Post(user_id=namesake.id, title="By the namesake", content="")
+            session.add(post)
+            await session.flush()
+            session.add(Comment(user_id=namesake.id, post_id=post.id, body="The namesake's comment"))
+            await session.commit()
+            cases = []
+            for who in (user_id, namesake.id, idle.id):
+                cases.append(
+                    {
+                        "id": who,
+                        "name": await session.scalar(select(User.name).where(User.id == who)),
+                        "posts": await session.scalar(select(func.count()).where(Post.user_id == who)),
+                        "comments": await session.scalar(select(func.count()).where(Comment.user_id == who)),
+                    }
+                )
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            with count_queries() as queries:
-                response = await client.get(f"/users/{user_id}/summary")
-            if response.status_code == 500:
-                raise Incorrect(
-                    f"GET /users/{user_id}/summary answered 500: the route raised. Run it in a cell to see why "
-                    "(touching user.posts under asyncio raises; count with select(func.count()) instead)."
-                )
-            if response.status_code != 200:
-                raise Incorrect(f"GET /users/{user_id}/summary answered {response.status_code}, not 200.")
-            expected = {"id": user_id, "name": name, "posts": post_count, "comments": comment_count}
-            if response.json() != expected:
-                raise Incorrect(f"for user {user_id} you answered {response.json()}, expected {expected}.")
-            if queries.count > MAX_STATEMENTS:
-                raise Incorrect(
-                    f"right numbers, but {statements(queries.count)} for a user with {post_count} posts; "
-                    f"a summary needs at most {MAX_STATEMENTS}, however many posts there are."
-                )
-            missing = await client.get("/users/999999/summary")
-            if missing.status_code != 404:
-                raise Incorrect(f"a missing user should be a 404 with a reason; yours answered {missing.status_code}.")
-            if not missing.json().get("detail"):
-                raise Incorrect("your 404 has no detail: say which user was not found.")
-        return (
-            f"user {user_id}: {post_count} posts and {comment_count} comments in {statements(queries.count)}; "
-            "a missing user is a 404 with a reason."
-        )
 
-    async def _raise_unattempted_if_stub(self, answer: Any, db: LessonDatabase) -> None:
-        # Called directly first: the untouched stub raises NotImplementedError, whatever its signature.
-        async with db.Session() as session:
-            try:
-                await answer(user_id=1, session=session)
-            except NotImplementedError:
-                raise Unattempted from None
-            except Exception:  # any other error is the learner's bug, reported by judge
-                return
+            async def get(url: str) -> httpx.Response:
+                try:
+                    return await client.get(url)
+                except Exception as error:  # the route raised: a real client gets a 500
+                    raise Incorrect(f"GET {url} answered 500: the route raised {describe(error)}") from None
+
+            counted = 0
+            for expected in cases:
+                url = f"/users/{expected['id']}/summary"
+                with count_statements() as queries:
+                    response = await get(url)
+                who = {user_id: "the user with the most posts", namesake.id: f"another user also named {name!r}",
+                       idle.id: "a user with no posts and no comments"}[expected["id"]]
+                if response.status_code != 200:
+                    raise Incorrect(
+                        f"GET {url} ({who}) answered {response.status_code} {response.text[:160]}; expected 200 "
+                        f"with {expected}."
+                    )
+                if response.json() != expected:
+                    got = response.json()
+                    # The namesake wrote 1 post and 1 comment: counts one too high each point at them.
+                    by_name = isinstance(got, dict) and expected["id"] == user_id and (
+                        got.get("posts") == expected["posts"] + 1 or got.get("comments") == expected["comments"] + 1
+                    )
+                    aside = (
+                        f"; user {namesake.id} has the same name and wrote exactly 1 post and 1 comment, the difference"
+                        if by_name
+                        else ""
+                    )
+                    raise Incorrect(f"GET {url} ({who}) answered {response.json()}, expected {expected}{aside}.")
+                if queries.count > MAX_STATEMENTS:
+                    listing = "\n".join(
+                        f"{n}. {s.sql.splitlines()[0][:100]}" for n, s in enumerate(queries.statements[:6], 1)
+                    ) + ("\n…" if queries.count > 6 else "")
+                    raise Incorrect(
+                        f"right numbers, but GET {url} took {statements(queries.count)} for a user with "
+                        f"{expected['posts']} posts; a summary needs at most {MAX_STATEMENTS}, however many posts "
+                        f"there are:\n{listing}"
+                    )
+                counted = max(counted, queries.count)
+            missing = await get("/users/999999/summary")
+            if missing.status_code != 404:
+                raise Incorrect(
+                    f"GET /users/999999/summary (no such user) answered {missing.status_code} {missing.text[:160]}; "
+                    "a missing user should be a 404 with a reason."
+                )
+            if not missing.json().get("detail"):
+                raise Incorrect("GET /users/999999/summary answered 404 with no detail: say which user was not found.")
+        busy = cases[0]
+        return (
+            f"user {busy['id']}: {busy['posts']} posts and {busy['comments']} comments in at most "
+            f"{statements(counted)}; a namesake and a user with nothing written are counted right; a missing user "
+            "is a 404 with a reason."
+        )

@@ -148,6 +148,74 @@ class _CreateLeavesSessionFailed(UserRepository):
         return obj
 
 
+class _UpdateSkipsFalsy(UserRepository):
+    """Wrong: `if value:` skips False, 0 and None, so a user can never be deactivated or an age cleared."""
+
+    async def update(self, id: int, **fields: Any) -> User | None:
+        obj = await self.get(id)
+        if obj is None:
+            return None
+        for name, value in fields.items():
+            if value:
+                setattr(obj, name, value)
+        await self.session.commit()
+        return obj
+
+
+class _CreateOverwritesOnDuplicate(UserRepository):
+    """Wrong: on a taken email it "helpfully" updates the existing user with the new fields, then raises."""
+
+    async def create(self, **fields: Any) -> User:
+        try:
+            return await super().create(**fields)
+        except IntegrityError:
+            existing = await self.get_by_email(fields["email"])
+            for name, value in fields.items():
+                setattr(existing, name, value)
+            await self.session.commit()
+            raise ValueError(f"email {fields['email']!r} is taken") from None
+
+
+class _PlainSqlRepository:
+    """Right: no base class, every method one statement through the session; delete reads rowcount."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, id: int) -> User | None:
+        return (await self.session.execute(select(User).filter_by(id=id))).scalar_one_or_none()
+
+    async def list(self, page: int = 1, size: int = 10) -> list[User]:
+        rows = await self.session.execute(select(User).order_by(User.id.asc()).slice((page - 1) * size, page * size))
+        return [user for (user,) in rows]
+
+    async def create(self, **fields: Any) -> User:
+        user = User(**fields)
+        self.session.add(user)
+        try:
+            await self.session.commit()
+        except IntegrityError:
+            await self.session.rollback()
+            raise
+        return user
+
+    async def update(self, id: int, **fields: Any) -> User | None:
+        user = await self.get(id)
+        if user is not None:
+            for name, value in fields.items():
+                setattr(user, name, value)
+            await self.session.commit()
+        return user
+
+    async def delete(self, id: int) -> bool:
+        deleted = (await self.session.execute(sql_delete(User).where(User.id == id))).rowcount
+        await self.session.commit()
+        return deleted > 0
+
+    async def get_by_email(self, email: str) -> User | None:
+        return (await self.session.execute(select(User).filter_by(email=email))).scalar_one_or_none()
+
+
 @register
 class Repository(Exercise):
     id = "14.repository"
@@ -161,8 +229,14 @@ class Repository(Exercise):
         "delete: `await session.delete(obj)` (a coroutine), then commit; return whether a row was found.",
     ]
     reference = UserRepository
-    right_answers = [UserRepository, _StatementsRepository, _FlushingRepository]
-    wrong_answers = [_DeleteNotAwaited, _ListIgnoresPaging, _CreateLeavesSessionFailed]
+    right_answers = [UserRepository, _StatementsRepository, _FlushingRepository, _PlainSqlRepository]
+    wrong_answers = [
+        _DeleteNotAwaited,
+        _ListIgnoresPaging,
+        _CreateLeavesSessionFailed,
+        _UpdateSkipsFalsy,
+        _CreateOverwritesOnDuplicate,
+    ]
 
     def solution(self) -> None:
         import inspect
@@ -176,27 +250,40 @@ class Repository(Exercise):
             user = await self.call(repo.get, 3)
             if user is None or user.id != 3:
                 raise Incorrect(f"get(3) returned {user!r}, not user 3.")
-            if await repo.get(999_999) is not None:
+            if await self.call(repo.get, 999_999) is not None:
                 raise Incorrect("get(999999) should return None for a missing row.")
-            ids = [u.id for u in await repo.list(page=2, size=5)]
+            ids = [u.id for u in await self.call(repo.list, page=2, size=5)]
             if ids != [6, 7, 8, 9, 10]:
                 raise Incorrect(f"list(page=2, size=5) returned ids {ids}; expected [6, 7, 8, 9, 10] (by id).")
-            first = [u.id for u in await repo.list()]
+            first = [u.id for u in await self.call(repo.list)]
             if first != list(range(1, 11)):
                 raise Incorrect(f"list() returned ids {first}; the default is page 1 of 10, by id.")
-            taken = (await repo.get(1)).email
-            created = await repo.create(name="Repo Tester", email="repo@example.net")
+            async with db.Session() as other:
+                all_ids = list((await other.scalars(select(User.id).order_by(User.id))).all())
+            last_page = (len(all_ids) + 6) // 7  # a partial last page: the seed's count is not a multiple of 7
+            tail = [u.id for u in await self.call(repo.list, page=last_page, size=7)]
+            if tail != all_ids[(last_page - 1) * 7 :]:
+                raise Incorrect(
+                    f"list(page={last_page}, size=7), the last page, returned ids {tail}; expected "
+                    f"{all_ids[(last_page - 1) * 7 :]}."
+                )
+            if (beyond := await self.call(repo.list, page=last_page + 1, size=7)) != []:
+                raise Incorrect(f"list(page={last_page + 1}, size=7), past the last page, returned {beyond!r}; "
+                                "expected [].")
+            existing = await self.call(repo.get, 1)
+            taken, taken_name = existing.email, existing.name
+            created = await self.call(repo.create, name="Repo Tester", email="repo@example.net", age=30)
             if getattr(created, "id", None) is None:
                 raise Incorrect("create() should return the new user, with its id.")
             created_id = created.id  # a rollback below expires every loaded object: keep the id now
             try:
-                await repo.create(name="Copy", email=taken)
+                await self.call(repo.create, name="Copy", email=taken)
             except Exception:  # any clear error is fine: the point is what happens next
                 pass
             else:
                 raise Incorrect(f"create() with the taken email {taken!r} should raise, not succeed.")
             try:
-                again = await repo.get(created_id)
+                again = await self.call(repo.get, created_id)
             except Exception as error:
                 raise Incorrect(
                     f"after a failed create(), the next call raised {describe(error)}: "
@@ -204,19 +291,31 @@ class Repository(Exercise):
                 ) from None
             if again is None:
                 raise Incorrect("the user created before the duplicate disappeared: commit each create().")
-            renamed = await repo.update(created_id, name="Repo Renamed")
+            async with db.Session() as other:
+                kept = await other.scalar(select(User.name).where(User.email == taken))
+            if kept != taken_name:
+                raise Incorrect(
+                    f"create(name='Copy', email={taken!r}) raised as it should, but a second connection now reads "
+                    f"the existing user's name as {kept!r}, not {taken_name!r}: a refused create must save nothing."
+                )
+            renamed = await self.call(repo.update, created_id, name="Repo Renamed", is_active=False, age=None)
             if renamed is None or renamed.name != "Repo Renamed":
                 raise Incorrect("update(id, name=...) should return the updated user.")
-            if await repo.update(999_999, name="Nobody") is not None:
+            if renamed.is_active is not False or renamed.age is not None:
+                raise Incorrect(
+                    f"update({created_id}, name='Repo Renamed', is_active=False, age=None) returned a user with "
+                    f"is_active={renamed.is_active!r} and age={renamed.age!r}: False and None are values to set too."
+                )
+            if await self.call(repo.update, 999_999, name="Nobody") is not None:
                 raise Incorrect("update() of a missing id should return None.")
-            found = await repo.get_by_email("repo@example.net")
+            found = await self.call(repo.get_by_email, "repo@example.net")
             if found is None or found.id != created_id:
                 raise Incorrect("get_by_email() did not find the user by email.")
-            if await repo.get_by_email("nobody@example.net") is not None:
+            if await self.call(repo.get_by_email, "nobody@example.net") is not None:
                 raise Incorrect("get_by_email() of an unknown email should return None.")
-            if await repo.delete(created_id) is not True:
+            if await self.call(repo.delete, created_id) is not True:
                 raise Incorrect("delete(id) should return True when it deleted a row.")
-            if await repo.delete(999_999) is not False:
+            if await self.call(repo.delete, 999_999) is not False:
                 raise Incorrect("delete() of a missing id should return False.")
         async with db.Session() as other:
             stored = await other.get(User, created_id)

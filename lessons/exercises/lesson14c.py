@@ -364,6 +364,14 @@ class _UnescapedLike(PostSearch):
         return list((await session.scalars(statement)).all())
 
 
+class _InstallsNothing(PostSearch):
+    """Wrong: search() is the reference's, but install() was left empty: the FTS5 table, the tsvector column or
+    the FULLTEXT index it reads does not exist."""
+
+    async def install(self, conn: AsyncConnection) -> None:
+        pass
+
+
 class _FilledOnce(_SearchTable):
     """Wrong: the search table is filled once at install and never again, like a tsvector column filled by one
     UPDATE: a new or edited post is invisible to search."""
@@ -424,27 +432,43 @@ class FullTextSearch(Exercise):
     ]
     reference = PostSearch
     right_answers = [PostSearch, _ExpressionIndexes, _SearchTable]
-    wrong_answers = [_RawQuerySyntax, _UnescapedLike, _FilledOnce, _InsertTriggerOnly]
+    wrong_answers = [_RawQuerySyntax, _UnescapedLike, _FilledOnce, _InsertTriggerOnly, _InstallsNothing]
 
     async def _search(self, searcher: Any, db: LessonDatabase, query: str) -> list[int]:
-        async with db.Session() as session:
-            try:
-                found = await self.call(searcher.search, session, query)
-            except (Incorrect, Unattempted):
-                raise
-            except Exception as error:
+        try:
+            found = await self._run(searcher, db, query)
+        except (Incorrect, Unattempted):
+            raise
+        except Exception as error:
+            message = f"search({query!r}) raised {describe(error)}"
+            plain = "plumbrix"
+            if query != plain:
+                try:
+                    await self._run(searcher, db, plain)
+                except (Incorrect, Unattempted):
+                    raise
+                except Exception as again:
+                    raise Incorrect(
+                        f"{message}; a plain word fails too: search({plain!r}) raised {describe(again)}."
+                    ) from None
                 raise Incorrect(
-                    f"search({query!r}) raised {describe(error)}. User input is not query syntax: on PostgreSQL "
-                    "use websearch_to_tsquery; elsewhere keep only its words and quote each one."
+                    f"{message}, while search({plain!r}) runs: the characters of the input reached a query parser. "
+                    "User input is not query syntax: on PostgreSQL use websearch_to_tsquery; elsewhere keep only "
+                    "its words and quote each one."
                 ) from None
+            raise Incorrect(f"{message}.") from None
         if found is None or isinstance(found, str | bytes) or not isinstance(found, Sequence | list):
-            raise Incorrect(f"search({query!r}) returned {found!r}; return a list of post ids, best match first.")
+            raise Incorrect(f"search({query!r}) returned {found!r:.80}; return a list of post ids, best match first.")
         found = list(found)
         if any(not isinstance(item, int) or isinstance(item, bool) for item in found):
             raise Incorrect(
                 f"search({query!r}) returned {found[:3]!r}…: return post ids (ints), e.g. [row.id for row in rows]."
             )
         return found
+
+    async def _run(self, searcher: Any, db: LessonDatabase, query: str) -> Any:
+        async with db.Session() as session:
+            return await self.call(searcher.search, session, query)
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
         searcher = _searcher(answer)
@@ -455,9 +479,9 @@ class FullTextSearch(Exercise):
         async with db.Session() as session:
             planted = {key: Post(title=title, content=content, user_id=1) for key, (title, content) in PLANTED.items()}
             session.add_all(planted.values())  # in PLANTED's order: the ids follow it
-            await session.commit()
+            await self.call(session.commit)
             ids = {key: post.id for key, post in planted.items()}
-            total = await session.scalar(select(func.count()).select_from(Post))
+            total = await self.call(session.scalar, select(func.count()).select_from(Post))
         name = {post_id: key for key, post_id in ids.items()}
 
         async with db.engine.begin() as conn:
@@ -476,7 +500,7 @@ class FullTextSearch(Exercise):
                     "Search words with a full-text index; LIKE can neither rank nor use an index."
                 )
         async with db.Session() as session:
-            if await session.scalar(select(func.count()).select_from(Post)) != total:
+            if await self.call(session.scalar, select(func.count()).select_from(Post)) != total:
                 raise Incorrect("after the awkward queries the posts table changed: never build SQL from the input.")
 
         # 2. One word, any letter case: the posts that contain it, the double mention first.
@@ -521,7 +545,7 @@ class FullTextSearch(Exercise):
         async with db.Session() as session:
             added = Post(title="Snorkelwump season", content="Snorkelwump sightings by the lake.", user_id=2)
             session.add(added)
-            await session.commit()
+            await self.call(session.commit)
             added_id = added.id
         found = await self._search(searcher, db, "snorkelwump")
         if found != [added_id]:
@@ -530,9 +554,9 @@ class FullTextSearch(Exercise):
                 "the index must follow INSERTs (a trigger, a generated column, or a FULLTEXT index)."
             )
         async with db.Session() as session:
-            edited = await session.get(Post, ids["quibbleton_only"])
+            edited = await self.call(session.get, Post, ids["quibbleton_only"])
             edited.title, edited.content = "Wintergreen gardens", "Frost and snow in winter."
-            await session.commit()
+            await self.call(session.commit)
         found = await self._search(searcher, db, "wintergreen")
         if found != [ids["quibbleton_only"]]:
             raise Incorrect(
@@ -546,8 +570,8 @@ class FullTextSearch(Exercise):
                 "the words it no longer has. Remove the old text from the index when a post changes."
             )
         async with db.Session() as session:
-            await session.delete(await session.get(Post, ids["apart"]))
-            await session.commit()
+            await self.call(session.delete, await self.call(session.get, Post, ids["apart"]))
+            await self.call(session.commit)
         found = await self._search(searcher, db, "marmalade")
         if found != [ids["phrase"]]:
             raise Incorrect(

@@ -7,11 +7,12 @@ through the HTTP API alone; this is one design that passes.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ForeignKey, String, Text, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -99,12 +100,23 @@ class TaskCreate(BaseModel):
 
 
 class TaskUpdate(BaseModel):
+    """A PATCH: only the fields sent change. ``"due": null`` clears the due date; ``null`` for a column that
+    cannot be NULL (title, description, done, priority) is a 422, never an ``IntegrityError`` (a 500)."""
+
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     done: bool | None = None
     due: datetime | None = None
     priority: Literal["low", "normal", "high"] | None = None
+
+    @field_validator("title", "description", "done", "priority")
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        # Runs only for fields the client sent (defaults are not validated): an omitted field stays unset.
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
 
 
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -131,46 +143,47 @@ async def remove_task(session: AsyncSession, task: Task) -> None:
     await session.commit()
 
 
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request (lessons 10 and 12), from the factory the app was assembled with."""
+    async with request.app.state.Session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+
+
 def task_router(lister: Any = list_tasks, remover: Any = remove_task) -> APIRouter:
     """The ``/tasks`` routes; ``lister`` and ``remover`` are the CRUD functions they call."""
     router = APIRouter(prefix="/tasks")
 
-    async def session_for(request: Request) -> AsyncSession:
-        return request.app.state.Session()
-
     @router.get("", response_model=list[TaskRead])
-    async def read_tasks(request: Request, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
-        async with await session_for(request) as session:
-            return await lister(session, owner_id, done)
+    async def read_tasks(session: SessionDep, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
+        return await lister(session, owner_id, done)
 
     @router.get("/{task_id}", response_model=TaskRead)
-    async def read_task(request: Request, task_id: TaskId) -> Task:
-        async with await session_for(request) as session:
-            return await get_task(session, task_id)
+    async def read_task(session: SessionDep, task_id: TaskId) -> Task:
+        return await get_task(session, task_id)
 
     @router.post("", response_model=TaskRead, status_code=status.HTTP_201_CREATED)
-    async def create_task(request: Request, body: TaskCreate) -> Task:
-        async with await session_for(request) as session:
-            if await session.get(TaskOwner, body.owner_id) is None:
-                raise HTTPException(404, f"no user with id {body.owner_id}")
-            task = Task(**body.model_dump())
-            session.add(task)
-            await session.commit()
-            return await get_task(session, task.id)
+    async def create_task(session: SessionDep, body: TaskCreate) -> Task:
+        if await session.get(TaskOwner, body.owner_id) is None:
+            raise HTTPException(404, f"no user with id {body.owner_id}")
+        task = Task(**body.model_dump())
+        session.add(task)
+        await session.commit()
+        return await get_task(session, task.id)
 
     @router.patch("/{task_id}", response_model=TaskRead)
-    async def update_task(request: Request, task_id: TaskId, body: TaskUpdate) -> Task:
-        async with await session_for(request) as session:
-            task = await get_task(session, task_id)
-            for field, value in body.model_dump(exclude_unset=True).items():
-                setattr(task, field, value)
-            await session.commit()
-            return task
+    async def update_task(session: SessionDep, task_id: TaskId, body: TaskUpdate) -> Task:
+        task = await get_task(session, task_id)
+        for field, value in body.model_dump(exclude_unset=True).items():  # a sent null clears `due`
+            setattr(task, field, value)
+        await session.commit()
+        return task
 
     @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def delete_task(request: Request, task_id: TaskId) -> Response:
-        async with await session_for(request) as session:
-            await remover(session, await get_task(session, task_id))
+    async def delete_task(session: SessionDep, task_id: TaskId) -> Response:
+        await remover(session, await get_task(session, task_id))
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

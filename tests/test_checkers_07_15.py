@@ -1,0 +1,112 @@
+"""What the checkers of lessons 07–15 must see, beyond their known answers (tests/test_exercises.py runs those):
+answers whose verdict depends on the backend, the capstone reference's PATCH over HTTP, and the facts a
+failure message must name."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from lessons import exercises
+from lessons.blog.deps import SessionDep, UserId
+from lessons.database import LessonDatabase
+from lessons.exercises import lesson09, lesson12, lesson14a, lesson15, lesson15_reference
+
+pytestmark = pytest.mark.usefixtures("database_url_env")
+
+
+def _backend(url: str) -> str:
+    return url.split("+")[0].split(":")[0]
+
+
+async def test_a_timezone_column_alone_passes_only_where_it_reads_back_aware(database_url_env: str) -> None:
+    # DateTime(timezone=True) is TIMESTAMPTZ on PostgreSQL; SQLite and MariaDB drop the zone on the way back.
+    result = await exercises.get("14.soft_deletes").check(lesson14a._timezone_column_only)
+    if _backend(database_url_env) == "postgresql":
+        assert result.passed, result.message
+    else:
+        assert result.status == "failed"
+        assert "reading it back from the database gives" in result.message and "naive" in result.message
+
+
+async def test_a_committing_answer_is_named_by_what_a_second_connection_saw() -> None:
+    result = await exercises.get("09.unpublish_old_posts").check(lesson09._wrong_commits)
+    assert result.status == "failed"
+    assert "a second connection already saw" in result.message
+
+
+async def test_a_500_names_the_error_the_route_raised() -> None:
+    result = await exercises.get("12.user_summary").check(lesson12._wrong_none_for_missing)
+    assert result.message.startswith("GET /users/999999/summary answered 500: the route raised AttributeError")
+
+
+async def test_the_capstone_rejects_the_old_reference_patch_with_the_database_error() -> None:
+    result = await exercises.get("15.task_manager").check(lesson15._with_patch(lesson15._patch_null_reaches_the_column))
+    assert result.status == "failed"
+    assert 'with {"title": null} answered 500: the route raised IntegrityError' in result.message
+
+
+@pytest.fixture
+async def client(db: LessonDatabase) -> AsyncIterator[httpx.AsyncClient]:
+    app = await lesson15_reference.build_task_manager(db.engine, lesson15.checker_data())
+    transport = httpx.ASGITransport(app=app)  # raises what a route raises: a 500 fails the test
+    async with httpx.AsyncClient(transport=transport, base_url="http://tasks.test") as http:
+        yield http
+
+
+@pytest.mark.parametrize("field", ["title", "description", "done", "priority"])
+async def test_reference_patch_refuses_null_for_a_not_null_column(
+    client: httpx.AsyncClient, db: LessonDatabase, field: str
+) -> None:
+    before = (await client.get("/tasks/1")).json()
+    response = await client.patch("/tasks/1", json={field: None})
+    assert response.status_code == 422
+    assert "cannot be null" in response.text
+    assert (await client.get("/tasks/1")).json() == before
+    async with db.engine.connect() as other:  # and nothing reached the table
+        stored = (await other.execute(text(f"SELECT {field} FROM tm_tasks WHERE id = 1"))).scalar_one()
+    assert stored is not None
+
+
+async def test_reference_patch_clears_the_due_date_and_keeps_the_rest(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/tasks/1")).json()
+    assert before["due"] is not None
+    response = await client.patch("/tasks/1", json={"due": None})
+    assert response.status_code == 200 and response.json()["due"] is None
+    after = (await client.get("/tasks/1")).json()
+    assert after == {**before, "due": None}
+
+
+async def test_reference_routes_take_their_session_from_the_dependency() -> None:
+    router = lesson15_reference.task_router()
+    dependencies: set[Any] = set()
+    for route in router.routes:
+        dependencies |= {dependency.call for dependency in route.dependant.dependencies}
+    assert dependencies == {lesson15_reference.get_db}
+
+
+LESSONS = ("07", "08", "09", "10", "11", "12", "13", "14", "15")
+
+
+@pytest.mark.parametrize(
+    "exercise",
+    [exercise for exercise in exercises.all_exercises() if exercise.id.split(".")[0] in LESSONS],
+    ids=lambda exercise: exercise.id,
+)
+async def test_not_implemented_inside_a_written_function_is_the_learners_error(exercise: Any) -> None:
+    # Only the untouched stub is "not attempted"; a function with code of its own that raises is reported as such.
+    async def half_done(*args: object, **kwargs: object) -> None:
+        started = len(args)
+        raise NotImplementedError(f"the rest of it ({started} arguments)")
+
+    async def half_done_route(user_id: UserId, session: SessionDep) -> None:  # 12 mounts it: a real signature
+        started = user_id
+        raise NotImplementedError(f"the rest of it (user {started})")
+
+    result = await exercise.check(half_done_route if exercise.id == "12.user_summary" else half_done)
+    assert result.status == "failed", result.message
+    assert "NotImplementedError: the rest of it" in result.message, result.message
