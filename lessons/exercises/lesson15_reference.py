@@ -30,7 +30,10 @@ class TaskOwner(TaskBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(255), unique=True)
-    tasks: Mapped[list[Task]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+    # `all` without refresh-expire, which an AsyncSession cannot honour (lesson 03)
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="owner", cascade="save-update, merge, expunge, delete, delete-orphan"
+    )
 
 
 class Task(TaskBase):
