@@ -418,8 +418,8 @@ async def _end_server_connections(db: database.LessonDatabase) -> None:
 
 async def _clean_up(state: _CheckState, db: database.LessonDatabase) -> None:
     await _end_leftover_tasks(state)
-    await _bounded(_end_server_connections(db))
-    await _bounded(db.engine.dispose())
+    await _bounded(db.engine.dispose())  # the pool's idle connections close cleanly first
+    await _bounded(_end_server_connections(db))  # then whatever the answer still holds is ended on the server
     gc.collect()  # connections the answer never returned to the pool: finalised here, inside the check
     await _bounded(db.drop())
 
