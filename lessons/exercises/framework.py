@@ -213,6 +213,7 @@ class _CheckState:
     db: database.LessonDatabase | None = None
     received: list[Any] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    emails: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
 _numbers = itertools.count(1)
@@ -300,8 +301,9 @@ _emails = itertools.count(1)
 
 
 def unique_email(stem: str = "checker") -> str:
-    """An email no seeded user has (``checker.1@check.invalid`` …)."""
-    return f"{stem}.{next(_emails)}@check.invalid"
+    """An email no seeded user has (``checker.1@check.invalid`` …), numbered per check: the same on every run."""
+    state = _this_check()
+    return f"{stem}.{next(state.emails if state is not None else _emails)}@check.invalid"
 
 
 async def with_extra_rows(db: database.LessonDatabase, *rows: Any) -> list[Any]:
