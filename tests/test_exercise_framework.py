@@ -194,3 +194,12 @@ def test_messages_show_strings_as_strings_and_never_end_in_an_empty_reason() -> 
     assert exercises.describe(NotImplementedError()) == "NotImplementedError"
     with pytest.raises(Incorrect, match="returned 'abc' \\(a str\\)"):
         exercises.as_sequence("abc", "a list of ids")
+
+
+async def test_a_check_says_the_same_thing_every_time_it_runs() -> None:
+    # Rows of the checker's own (emails numbered per check) must not make a notebook's output differ run to run.
+    from lessons.exercises import lesson02
+
+    exercise = exercises.get("02.create_user")
+    first, second = [(await exercise.check(lesson02.create_user)).message for _ in range(2)]
+    assert first == second

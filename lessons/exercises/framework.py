@@ -213,6 +213,7 @@ class _CheckState:
     db: database.LessonDatabase | None = None
     received: list[Any] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    emails: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
 _numbers = itertools.count(1)
@@ -300,8 +301,9 @@ _emails = itertools.count(1)
 
 
 def unique_email(stem: str = "checker") -> str:
-    """An email no seeded user has (``checker.1@check.invalid`` …)."""
-    return f"{stem}.{next(_emails)}@check.invalid"
+    """An email no seeded user has (``checker.1@check.invalid`` …), numbered per check: the same on every run."""
+    state = _this_check()
+    return f"{stem}.{next(state.emails if state is not None else _emails)}@check.invalid"
 
 
 async def with_extra_rows(db: database.LessonDatabase, *rows: Any) -> list[Any]:
@@ -418,8 +420,8 @@ async def _end_server_connections(db: database.LessonDatabase) -> None:
 
 async def _clean_up(state: _CheckState, db: database.LessonDatabase) -> None:
     await _end_leftover_tasks(state)
-    await _bounded(_end_server_connections(db))
-    await _bounded(db.engine.dispose())
+    await _bounded(db.engine.dispose())  # the pool's idle connections close cleanly first
+    await _bounded(_end_server_connections(db))  # then whatever the answer still holds is ended on the server
     gc.collect()  # connections the answer never returned to the pool: finalised here, inside the check
     await _bounded(db.drop())
 
