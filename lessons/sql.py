@@ -38,6 +38,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 MAX_VALUE_LENGTH = 40
 #: How many rows of an executemany are printed.
 MAX_MANY_ROWS = 3
+#: Printed SQL and parameter lines are wrapped to this many characters. 88 fits the output area of JupyterLab
+#: in a 1280-pixel-wide window with the file browser open (13 px monospace), GitHub's notebook view and the
+#: course site, so a line never wraps again where the browser chooses (in the middle of an identifier).
+SQL_WIDTH = 88
+#: Continuation lines of a wrapped line are indented by this much more than the line they continue.
+CONTINUATION = "    "
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -90,6 +96,68 @@ def tidy(sql: str) -> str:
     return "\n".join(line.rstrip() for line in sql.strip().splitlines())
 
 
+# Break before these words (outside quotes): the clauses SQLAlchemy leaves on one line.
+_BREAK_BEFORE = re.compile(
+    r" (?=(?:AND|OR|VALUES|RETURNING|ON|SET|(?:LEFT |RIGHT |FULL |INNER |CROSS )?(?:OUTER )?JOIN"
+    r"|SELECT|FROM|WHERE|GROUP BY|HAVING|ORDER BY|LIMIT|OFFSET|UNION|WHEN|THEN|ELSE)\b)"
+)
+
+
+def _spaces_outside_quotes(line: str) -> list[tuple[int, bool]]:
+    """Each space outside a quoted string or identifier, and whether it is a good place to break
+    (after a comma, or before a clause keyword); other spaces are breaks of last resort."""
+    found, quote = [], ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""  # a doubled quote ('it''s') closes and reopens: the state stays right
+        elif char in "'\"`":
+            quote = char
+        elif char == " " and index > 0 and line[index - 1] != " ":
+            good = line[index - 1] == "," or _BREAK_BEFORE.match(line, index) is not None
+            found.append((index, good))
+    return found
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    if len(line) <= width:
+        return [line]
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    indent = lead + CONTINUATION
+    spaces = _spaces_outside_quotes(line)
+    lines: list[str] = []
+    start, prefix = len(lead), lead
+    while len(prefix) + len(line) - start > width:
+        room = start + width - len(prefix)
+        candidates = [index for index, _good in spaces if start < index <= room]
+        good = [index for index, is_good in spaces if start < index <= room and is_good]
+        if good:
+            cut = good[-1]
+        elif candidates:
+            cut = candidates[-1]
+        else:  # one word longer than the line (a long string): break at the first space after it
+            later = [index for index, _good in spaces if index > start]
+            if not later:
+                break
+            cut = later[0]
+        lines.append(prefix + line[start:cut])
+        start, prefix = cut + 1, indent
+    lines.append(prefix + line[start:])
+    return lines
+
+
+def wrap_sql(text: str, width: int = SQL_WIDTH) -> str:
+    """Wrap every line longer than ``width`` after a comma or before a clause keyword, never inside a quoted
+    string or a name, continuation lines indented: the same text in every window, readable in each.
+
+    >>> sql = "INSERT INTO users (name, email, age, role) VALUES ('Lovelace, Ada', 'ada@example.com', 36, 'user')"
+    >>> print(wrap_sql(sql, width=60))
+    INSERT INTO users (name, email, age, role)
+        VALUES ('Lovelace, Ada', 'ada@example.com', 36, 'user')
+    """
+    return "\n".join(part for line in text.split("\n") for part in _wrap_line(line, width))
+
+
 @dataclass
 class Statement:
     """One statement sent to the database: its SQL text, its parameters and whether it was an executemany."""
@@ -99,8 +167,9 @@ class Statement:
     executemany: bool = False
 
     def __str__(self) -> str:
+        """The statement as printed: SQL and parameter line wrapped to :data:`SQL_WIDTH`."""
         line = format_parameters(self.parameters, self.executemany)
-        return self.sql if line is None else f"{self.sql}\n{line}"
+        return wrap_sql(self.sql if line is None else f"{self.sql}\n{line}")
 
 
 @dataclass
@@ -172,7 +241,7 @@ def show_sql(parameters: bool = True, limit: int | None = 30, transactions: bool
 
     def on_statement(statement: Statement) -> None:
         counter.statements.append(statement)
-        emit(str(statement) if parameters else statement.sql)
+        emit(str(statement) if parameters else wrap_sql(statement.sql))
 
     def on_transaction(word: str) -> None:
         if limit is not None and counter.count > limit:
@@ -297,10 +366,10 @@ def to_sql(statement: ClauseElement, dialect: str | Dialect | None = None) -> st
     if not isinstance(dialect, Dialect):
         dialect = dialect_named(dialect)
     try:
-        return tidy(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
+        return wrap_sql(tidy(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))))
     except Exception:  # a value with no literal form (bytes, JSON …): show the placeholders and the values
         compiled = statement.compile(dialect=dialect)
-        return f"{tidy(str(compiled))}\n[parameters] {format_value(compiled.params)}"
+        return wrap_sql(f"{tidy(str(compiled))}\n[parameters] {format_value(compiled.params)}")
 
 
 # --------------------------------------------------------------------------------------------------------------
