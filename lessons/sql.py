@@ -96,16 +96,18 @@ def tidy(sql: str) -> str:
     return "\n".join(line.rstrip() for line in sql.strip().splitlines())
 
 
-# Break before these words (outside quotes): the clauses SQLAlchemy leaves on one line.
+# Break before these words (outside quotes): the clauses SQLAlchemy leaves on one line. ON comes second: a join
+# keeps its condition beside it when the line allows.
 _BREAK_BEFORE = re.compile(
-    r" (?=(?:AND|OR|VALUES|RETURNING|ON|SET|(?:LEFT |RIGHT |FULL |INNER |CROSS )?(?:OUTER )?JOIN"
+    r" (?=(?:AND|OR|VALUES|RETURNING|SET|(?:LEFT |RIGHT |FULL |INNER |CROSS )?(?:OUTER )?JOIN"
     r"|SELECT|FROM|WHERE|GROUP BY|HAVING|ORDER BY|LIMIT|OFFSET|UNION|WHEN|THEN|ELSE)\b)"
 )
+_BREAK_BEFORE_TOO = re.compile(r" (?=ON\b)")
 
 
-def _spaces_outside_quotes(line: str) -> list[tuple[int, bool]]:
-    """Each space outside a quoted string or identifier, and whether it is a good place to break
-    (after a comma, or before a clause keyword); other spaces are breaks of last resort."""
+def _spaces_outside_quotes(line: str) -> list[tuple[int, int]]:
+    """Each space outside a quoted string or identifier, ranked as a place to break: 0 after a comma or before
+    a clause keyword, 1 before ``ON``, 2 any other space (a break of last resort)."""
     found, quote = [], ""
     for index, char in enumerate(line):
         if quote:
@@ -114,8 +116,11 @@ def _spaces_outside_quotes(line: str) -> list[tuple[int, bool]]:
         elif char in "'\"`":
             quote = char
         elif char == " " and index > 0 and line[index - 1] != " ":
-            good = line[index - 1] == "," or _BREAK_BEFORE.match(line, index) is not None
-            found.append((index, good))
+            if line[index - 1] == "," or _BREAK_BEFORE.match(line, index):
+                rank = 0
+            else:
+                rank = 1 if _BREAK_BEFORE_TOO.match(line, index) else 2
+            found.append((index, rank))
     return found
 
 
@@ -129,14 +134,12 @@ def _wrap_line(line: str, width: int) -> list[str]:
     start, prefix = len(lead), lead
     while len(prefix) + len(line) - start > width:
         room = start + width - len(prefix)
-        candidates = [index for index, _good in spaces if start < index <= room]
-        good = [index for index, is_good in spaces if start < index <= room and is_good]
-        if good:
-            cut = good[-1]
-        elif candidates:
-            cut = candidates[-1]
+        fits = [(index, rank) for index, rank in spaces if start < index <= room]
+        best = [index for index, rank in fits if rank == min(rank for _index, rank in fits)] if fits else []
+        if best:
+            cut = best[-1]
         else:  # one word longer than the line (a long string): break at the first space after it
-            later = [index for index, _good in spaces if index > start]
+            later = [index for index, _rank in spaces if index > start]
             if not later:
                 break
             cut = later[0]

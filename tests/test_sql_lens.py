@@ -211,3 +211,12 @@ async def test_show_sql_without_parameters_wraps_too(db, capsys) -> None:
             await session.get(User, 1)
     printed = capsys.readouterr().out
     assert longest(printed) <= SQL_WIDTH and "users.password_hash" in printed
+
+
+def test_a_join_keeps_its_condition_beside_it() -> None:
+    statement = select(User.name, Post.title).join(User.posts).join(Post.comments)
+    assert to_sql(statement, "sqlite").splitlines() == [
+        "SELECT users.name, posts.title",
+        "FROM users JOIN posts ON users.id = posts.user_id",
+        "    JOIN comments ON posts.id = comments.post_id",
+    ]
