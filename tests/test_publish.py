@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -72,12 +73,17 @@ def test_solution_only_cells_are_left_out() -> None:
     assert [cell.source for cell in learner_notebook(notebook).cells] == ["x = 1"]
 
 
-def kernel_info_reply() -> dict:
+def kernel_info_reply(tmp_path: Path) -> dict:
     """What the course's kernel sends in its kernel_info reply, as JupyterLab receives it."""
-    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.manager import KernelManager
 
-    manager, client = start_new_kernel(kernel_name="python3")
+    # IPC, not TCP: the kernel would log a warning about unencrypted TCP to the test run.
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
     try:
+        client.wait_for_ready(timeout=60)
         return client.kernel_info(reply=True, timeout=60)["content"]
     finally:
         client.stop_channels()
@@ -108,6 +114,6 @@ def test_normalize_keeps_the_executing_pythons_version_and_fills_in_a_missing_on
     assert learner_notebook(normalize(executed)).metadata == normalize(executed).metadata
 
 
-def test_language_info_is_the_kernels_own_reply() -> None:
-    reply = kernel_info_reply()
+def test_language_info_is_the_kernels_own_reply(tmp_path: Path) -> None:
+    reply = kernel_info_reply(tmp_path)
     assert reply["language_info"] == language_info(platform.python_version())
