@@ -38,9 +38,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 MAX_VALUE_LENGTH = 40
 #: How many rows of an executemany are printed.
 MAX_MANY_ROWS = 3
-#: Printed SQL and parameter lines are wrapped to this many characters. 88 fits the output area of JupyterLab
-#: in a 1280-pixel-wide window with the file browser open (13 px monospace), GitHub's notebook view and the
-#: course site, so a line never wraps again where the browser chooses (in the middle of an identifier).
+#: Printed SQL and parameter lines are wrapped to this many characters, so the browser never wraps them again
+#: where it likes (in the middle of a name). Measured in JupyterLab 4 (13 px monospace, 7.8 px a character): a
+#: 1280-pixel-wide window with the file browser open has an output area of 840 px, 107 characters; 88 still fit
+#: at 110 % zoom, or in a window of about 1,130 px (850 with the file browser closed).
 SQL_WIDTH = 88
 #: Continuation lines of a wrapped line are indented by this much more than the line they continue.
 CONTINUATION = "    "
@@ -226,10 +227,15 @@ def show_sql(parameters: bool = True, limit: int | None = 30, transactions: bool
     ``transactions=False`` leaves out ``BEGIN``/``COMMIT``/``ROLLBACK``. The block yields a
     :class:`QueryCounter` too.
 
+    Lines longer than :data:`SQL_WIDTH` are wrapped after a comma or before a clause (:func:`wrap_sql`).
+
     >>> with show_sql():                                   # doctest: +SKIP
     ...     user = await session.get(User, 1)
     BEGIN (implicit)
-    SELECT users.name, users.email, ... FROM users WHERE users.id = ?
+    SELECT users.id, users.name, users.email, users.age, users.role, users.is_active,
+        users.email_verified_at, users.password_hash, users.created_at, users.updated_at
+    FROM users
+    WHERE users.id = ?
     [parameters] (1,)
     """
     counter = QueryCounter()
@@ -356,7 +362,8 @@ def _current_backend() -> str:
 def to_sql(statement: ClauseElement, dialect: str | Dialect | None = None) -> str:
     """The SQL a statement compiles to, with its values inlined (Eloquent's ``toSql()``, plus bindings).
 
-    For reading only: values are inlined for display. What really runs keeps them as bound parameters.
+    For reading only: values are inlined for display, long lines wrapped (:func:`wrap_sql`). What really runs
+    keeps them as bound parameters.
 
     >>> from sqlalchemy import select
     >>> from lessons.models import Post
