@@ -77,12 +77,27 @@ def format_value(value: Any) -> str:
 
 
 def format_parameters(parameters: Any, executemany: bool) -> str | None:
-    """The parameter line printed under a statement, or ``None`` when it has none."""
+    """The parameter line printed under a statement, or ``None`` when it has none.
+
+    An executemany's rows follow its row count on one line when they fit in :data:`SQL_WIDTH`, else one row a line:
+
+    >>> print(format_parameters([("Ada", "ada@example.com")] * 2, executemany=True))
+    [2 rows] ('Ada', 'ada@example.com'), ('Ada', 'ada@example.com')
+    >>> print(format_parameters([("Ada Lovelace", "ada.lovelace@example.com", "user", 36)] * 5, executemany=True))
+    [5 rows]
+        ('Ada Lovelace', 'ada.lovelace@example.com', 'user', 36),
+        ('Ada Lovelace', 'ada.lovelace@example.com', 'user', 36),
+        ('Ada Lovelace', 'ada.lovelace@example.com', 'user', 36),
+        … 2 more
+    """
     if executemany:
         rows = list(parameters)
-        shown = ", ".join(format_value(row) for row in rows[:MAX_MANY_ROWS])
-        more = f", … {len(rows) - MAX_MANY_ROWS} more" if len(rows) > MAX_MANY_ROWS else ""
-        return f"[{len(rows)} rows] {shown}{more}"
+        shown = [format_value(row) for row in rows[:MAX_MANY_ROWS]]
+        more = [f"… {len(rows) - MAX_MANY_ROWS} more"] if len(rows) > MAX_MANY_ROWS else []
+        line = f"[{len(rows)} rows] " + ", ".join(shown + more)
+        if len(line) <= SQL_WIDTH:
+            return line
+        return f"[{len(rows)} rows]\n" + ",\n".join(CONTINUATION + item for item in shown + more)
     if not parameters:
         return None
     return f"[parameters] {format_value(parameters)}"
