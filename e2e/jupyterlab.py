@@ -202,3 +202,18 @@ def write_notebook(path: Path, cells: list[str]) -> None:
         "nbformat_minor": 5,
     }
     path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
+def opens_modified(page: Page, lab: Lab, name: str, shots: Path) -> bool:
+    """Open ``name`` as a learner does, wait until its kernel is idle and JupyterLab has written the kernel's
+    metadata into the model, and say whether its tab shows the modified mark (●: closing it would ask to save)."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    try:
+        _wait_for_kernel(page, lab, name, time.monotonic() + 90)
+        page.wait_for_selector(f'{INDICATOR}[data-status="idle"]', timeout=60_000)
+        page.wait_for_timeout(2_000)  # the kernel info reply and the kernelspec are applied asynchronously
+        page.screenshot(path=shots / f"{Path(name).stem}-opened.png")
+        return page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").count() > 0
+    finally:
+        for session in lab.api(page, "GET", "sessions"):
+            lab.api(page, "DELETE", f"sessions/{session['id']}")

@@ -48,7 +48,28 @@ END = re.compile(r"^\s*# END SOLUTION\s*$")
 STUB = re.compile(r"^\s*# STUB: ?(?P<code>.*)$")
 MARKDOWN_REGION = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\n?", re.DOTALL)
 
+#: What JupyterLab writes into ``metadata.kernelspec`` when the kernel starts (name, display name, language).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def language_info(version: str | None = None) -> dict[str, Any]:
+    """``metadata.language_info`` exactly as the course's kernel reports it in its info reply.
+
+    JupyterLab 4 replaces the notebook's ``language_info`` with the kernel's as soon as the kernel starts and
+    compares the two as JSON (every field, ``version`` included): any difference marks the notebook modified
+    (●), and closing it asks to save. So every field is committed, the Python ``version`` being the one that
+    executed the notebook (nbclient writes it), else the running one.
+
+    >>> info = language_info("3.11.7")
+    >>> info["version"], info["mimetype"], info["codemirror_mode"]
+    ('3.11.7', 'text/x-python', {'name': 'ipython', 'version': 3})
+    """
+    from ipykernel.ipkernel import IPythonKernel
+
+    info = copy.deepcopy(IPythonKernel.language_info)
+    if version:
+        info["version"] = version
+    return info
 
 
 class PublishError(RuntimeError):
@@ -97,8 +118,13 @@ def _cell_ids(cells: list[Any]) -> None:
 
 
 def normalize(notebook: Any) -> Any:
-    """Canonical metadata, stable cell ids, no timing data: the same notebook always has the same bytes."""
-    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    """Canonical metadata, stable cell ids, no timing data: the same notebook always has the same bytes.
+
+    The metadata is complete (``kernelspec`` and ``language_info``, see :func:`language_info`), so opening a
+    lesson in JupyterLab does not mark it modified.
+    """
+    version = notebook.get("metadata", {}).get("language_info", {}).get("version")
+    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": language_info(version)})
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     for cell in notebook.cells:
         tags = list(cell.get("metadata", {}).get("tags", []))

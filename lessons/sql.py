@@ -38,6 +38,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 MAX_VALUE_LENGTH = 40
 #: How many rows of an executemany are printed.
 MAX_MANY_ROWS = 3
+#: Printed SQL and parameter lines are wrapped to this many characters, so the browser never wraps them again
+#: where it likes (in the middle of a name). Measured in JupyterLab 4 (13 px monospace, 7.8 px a character): a
+#: 1280-pixel-wide window with the file browser open has an output area of 840 px, 107 characters; 88 still fit
+#: at 110 % zoom, or in a window of about 1,130 px (850 with the file browser closed).
+SQL_WIDTH = 88
+#: Continuation lines of a wrapped line are indented by this much more than the line they continue.
+CONTINUATION = "    "
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -70,12 +77,27 @@ def format_value(value: Any) -> str:
 
 
 def format_parameters(parameters: Any, executemany: bool) -> str | None:
-    """The parameter line printed under a statement, or ``None`` when it has none."""
+    """The parameter line printed under a statement, or ``None`` when it has none.
+
+    An executemany's rows follow its row count on one line when they fit in :data:`SQL_WIDTH`, else one row a line:
+
+    >>> print(format_parameters([("Ada", "ada@example.com")] * 2, executemany=True))
+    [2 rows] ('Ada', 'ada@example.com'), ('Ada', 'ada@example.com')
+    >>> print(format_parameters([("Ada Lovelace", "ada.lovelace@example.com", "user", 36)] * 5, executemany=True))
+    [5 rows]
+        ('Ada Lovelace', 'ada.lovelace@example.com', 'user', 36),
+        ('Ada Lovelace', 'ada.lovelace@example.com', 'user', 36),
+        ('Ada Lovelace', 'ada.lovelace@example.com', 'user', 36),
+        … 2 more
+    """
     if executemany:
         rows = list(parameters)
-        shown = ", ".join(format_value(row) for row in rows[:MAX_MANY_ROWS])
-        more = f", … {len(rows) - MAX_MANY_ROWS} more" if len(rows) > MAX_MANY_ROWS else ""
-        return f"[{len(rows)} rows] {shown}{more}"
+        shown = [format_value(row) for row in rows[:MAX_MANY_ROWS]]
+        more = [f"… {len(rows) - MAX_MANY_ROWS} more"] if len(rows) > MAX_MANY_ROWS else []
+        line = f"[{len(rows)} rows] " + ", ".join(shown + more)
+        if len(line) <= SQL_WIDTH:
+            return line
+        return f"[{len(rows)} rows]\n" + ",\n".join(CONTINUATION + item for item in shown + more)
     if not parameters:
         return None
     return f"[parameters] {format_value(parameters)}"
@@ -90,6 +112,71 @@ def tidy(sql: str) -> str:
     return "\n".join(line.rstrip() for line in sql.strip().splitlines())
 
 
+# Break before these words (outside quotes): the clauses SQLAlchemy leaves on one line. ON comes second: a join
+# keeps its condition beside it when the line allows.
+_BREAK_BEFORE = re.compile(
+    r" (?=(?:AND|OR|VALUES|RETURNING|SET|(?:LEFT |RIGHT |FULL |INNER |CROSS )?(?:OUTER )?JOIN"
+    r"|SELECT|FROM|WHERE|GROUP BY|HAVING|ORDER BY|LIMIT|OFFSET|UNION|WHEN|THEN|ELSE)\b)"
+)
+_BREAK_BEFORE_TOO = re.compile(r" (?=ON\b)")
+
+
+def _spaces_outside_quotes(line: str) -> list[tuple[int, int]]:
+    """Each space outside a quoted string or identifier, ranked as a place to break: 0 after a comma or before
+    a clause keyword, 1 before ``ON``, 2 any other space (a break of last resort)."""
+    found, quote = [], ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""  # a doubled quote ('it''s') closes and reopens: the state stays right
+        elif char in "'\"`":
+            quote = char
+        elif char == " " and index > 0 and line[index - 1] != " ":
+            if line[index - 1] == "," or _BREAK_BEFORE.match(line, index):
+                rank = 0
+            else:
+                rank = 1 if _BREAK_BEFORE_TOO.match(line, index) else 2
+            found.append((index, rank))
+    return found
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    if len(line) <= width:
+        return [line]
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    indent = lead + CONTINUATION
+    spaces = _spaces_outside_quotes(line)
+    lines: list[str] = []
+    start, prefix = len(lead), lead
+    while len(prefix) + len(line) - start > width:
+        room = start + width - len(prefix)
+        fits = [(index, rank) for index, rank in spaces if start < index <= room]
+        best = [index for index, rank in fits if rank == min(rank for _index, rank in fits)] if fits else []
+        if best:
+            cut = best[-1]
+        else:  # one word longer than the line (a long string): break at the first space after it
+            later = [index for index, _rank in spaces if index > start]
+            if not later:
+                break
+            cut = later[0]
+        lines.append(prefix + line[start:cut])
+        start, prefix = cut + 1, indent
+    lines.append(prefix + line[start:])
+    return lines
+
+
+def wrap_sql(text: str, width: int = SQL_WIDTH) -> str:
+    """Wrap every line longer than ``width`` after a comma or before a clause keyword, never inside a quoted
+    string or a name, continuation lines indented: the same text in every window, readable in each.
+
+    >>> sql = "INSERT INTO users (name, email, age, role) VALUES ('Lovelace, Ada', 'ada@example.com', 36, 'user')"
+    >>> print(wrap_sql(sql, width=60))
+    INSERT INTO users (name, email, age, role)
+        VALUES ('Lovelace, Ada', 'ada@example.com', 36, 'user')
+    """
+    return "\n".join(part for line in text.split("\n") for part in _wrap_line(line, width))
+
+
 @dataclass
 class Statement:
     """One statement sent to the database: its SQL text, its parameters and whether it was an executemany."""
@@ -99,8 +186,9 @@ class Statement:
     executemany: bool = False
 
     def __str__(self) -> str:
+        """The statement as printed: SQL and parameter line wrapped to :data:`SQL_WIDTH`."""
         line = format_parameters(self.parameters, self.executemany)
-        return self.sql if line is None else f"{self.sql}\n{line}"
+        return wrap_sql(self.sql if line is None else f"{self.sql}\n{line}")
 
 
 @dataclass
@@ -154,10 +242,15 @@ def show_sql(parameters: bool = True, limit: int | None = 30, transactions: bool
     ``transactions=False`` leaves out ``BEGIN``/``COMMIT``/``ROLLBACK``. The block yields a
     :class:`QueryCounter` too.
 
+    Lines longer than :data:`SQL_WIDTH` are wrapped after a comma or before a clause (:func:`wrap_sql`).
+
     >>> with show_sql():                                   # doctest: +SKIP
     ...     user = await session.get(User, 1)
     BEGIN (implicit)
-    SELECT users.name, users.email, ... FROM users WHERE users.id = ?
+    SELECT users.id, users.name, users.email, users.age, users.role, users.is_active,
+        users.email_verified_at, users.password_hash, users.created_at, users.updated_at
+    FROM users
+    WHERE users.id = ?
     [parameters] (1,)
     """
     counter = QueryCounter()
@@ -172,7 +265,7 @@ def show_sql(parameters: bool = True, limit: int | None = 30, transactions: bool
 
     def on_statement(statement: Statement) -> None:
         counter.statements.append(statement)
-        emit(str(statement) if parameters else statement.sql)
+        emit(str(statement) if parameters else wrap_sql(statement.sql))
 
     def on_transaction(word: str) -> None:
         if limit is not None and counter.count > limit:
@@ -284,7 +377,8 @@ def _current_backend() -> str:
 def to_sql(statement: ClauseElement, dialect: str | Dialect | None = None) -> str:
     """The SQL a statement compiles to, with its values inlined (Eloquent's ``toSql()``, plus bindings).
 
-    For reading only: values are inlined for display. What really runs keeps them as bound parameters.
+    For reading only: values are inlined for display, long lines wrapped (:func:`wrap_sql`). What really runs
+    keeps them as bound parameters.
 
     >>> from sqlalchemy import select
     >>> from lessons.models import Post
@@ -297,10 +391,10 @@ def to_sql(statement: ClauseElement, dialect: str | Dialect | None = None) -> st
     if not isinstance(dialect, Dialect):
         dialect = dialect_named(dialect)
     try:
-        return tidy(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})))
+        return wrap_sql(tidy(str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))))
     except Exception:  # a value with no literal form (bytes, JSON …): show the placeholders and the values
         compiled = statement.compile(dialect=dialect)
-        return f"{tidy(str(compiled))}\n[parameters] {format_value(compiled.params)}"
+        return wrap_sql(f"{tidy(str(compiled))}\n[parameters] {format_value(compiled.params)}")
 
 
 # --------------------------------------------------------------------------------------------------------------

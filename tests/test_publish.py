@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import platform
+import re
+from pathlib import Path
+
 import nbformat
 import pytest
 
-from lessons.publish import NOTEBOOKS, SOLUTIONS, PublishError, drift, learner_notebook, problems, strip_solutions
+from lessons.publish import (
+    KERNELSPEC,
+    NOTEBOOKS,
+    SOLUTIONS,
+    PublishError,
+    drift,
+    language_info,
+    learner_notebook,
+    normalize,
+    problems,
+    strip_solutions,
+)
 
 SOLUTION_FILES = sorted(SOLUTIONS.glob("*.ipynb"))
 
@@ -56,3 +71,49 @@ def test_solution_only_cells_are_left_out() -> None:
         nbformat.v4.new_code_cell("secret = 2", metadata={"tags": ["solution-only"]}),
     ]
     assert [cell.source for cell in learner_notebook(notebook).cells] == ["x = 1"]
+
+
+def kernel_info_reply(tmp_path: Path) -> dict:
+    """What the course's kernel sends in its kernel_info reply, as JupyterLab receives it."""
+    from jupyter_client.manager import KernelManager
+
+    # IPC, not TCP: the kernel would log a warning about unencrypted TCP to the test run.
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        return client.kernel_info(reply=True, timeout=60)["content"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("folder", [SOLUTIONS, NOTEBOOKS], ids=["solutions", "notebooks"])
+def test_metadata_is_what_jupyterlab_writes_when_the_kernel_starts(folder) -> None:
+    # JupyterLab 4 replaces metadata.language_info with the kernel's and compares them as JSON: a missing field
+    # (or another Python version) marks the opened notebook modified. Every field but the version is the same on
+    # every Python; the version is the one that executed the solutions.
+    keys = set(language_info())
+    for path in sorted(folder.glob("*.ipynb")):
+        metadata = nbformat.read(path, as_version=4).metadata
+        assert metadata.kernelspec == KERNELSPEC, path.name
+        assert set(metadata.language_info) == keys, path.name
+        assert {k: v for k, v in metadata.language_info.items() if k != "version"} == {
+            k: v for k, v in language_info().items() if k != "version"
+        }, path.name
+        assert re.fullmatch(r"3\.1[1-9]\.\d+", metadata.language_info.version), path.name
+
+
+def test_normalize_keeps_the_executing_pythons_version_and_fills_in_a_missing_one() -> None:
+    executed = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python", "version": "3.12.3"}})
+    assert normalize(executed).metadata.language_info == {**language_info(), "version": "3.12.3"}
+    bare = nbformat.v4.new_notebook()
+    assert normalize(bare).metadata.language_info["version"] == platform.python_version()
+    assert learner_notebook(normalize(executed)).metadata == normalize(executed).metadata
+
+
+def test_language_info_is_the_kernels_own_reply(tmp_path: Path) -> None:
+    reply = kernel_info_reply(tmp_path)
+    assert reply["language_info"] == language_info(platform.python_version())

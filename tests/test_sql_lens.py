@@ -10,13 +10,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lessons.models import Post, User
-from lessons.sql import Statement, count_queries, expect_queries, explain, summarize, to_sql
+from lessons.sql import (
+    SQL_WIDTH,
+    Statement,
+    count_queries,
+    expect_queries,
+    explain,
+    show_sql,
+    summarize,
+    to_sql,
+    wrap_sql,
+)
 from lessons.traps import show_error
 
 
 async def capture_show_sql(db) -> str:
-    from lessons.sql import show_sql
-
     out = io.StringIO()
     async with db.Session() as session:
         with contextlib.redirect_stdout(out), show_sql():
@@ -34,8 +42,8 @@ async def test_show_sql_prints_the_same_text_on_every_run(db) -> None:
     if db.backend == "sqlite":
         assert first == (
             "BEGIN (implicit)\n"
-            "SELECT users.id, users.name, users.email, users.age, users.role, users.is_active, "
-            "users.email_verified_at, users.password_hash, users.created_at, users.updated_at\n"
+            "SELECT users.id, users.name, users.email, users.age, users.role, users.is_active,\n"
+            "    users.email_verified_at, users.password_hash, users.created_at, users.updated_at\n"
             "FROM users\n"
             "WHERE users.id = ?\n"
             "[parameters] (3,)\n"
@@ -103,3 +111,126 @@ async def test_explain_shows_the_index_on_posts_user_id(db) -> None:
         assert "ix_posts_user_id" in plan
     else:
         assert plan.lines
+
+
+# Wrapping: the lens prints lines of at most SQL_WIDTH characters, broken where a reader expects a break, so the
+# browser never breaks them itself in the middle of a name (users.password_|hash).
+
+
+def longest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+def test_a_long_select_list_wraps_after_commas_with_continuations_indented() -> None:
+    statement = select(User).where(User.id == 3)
+    printed = to_sql(statement, "sqlite")
+    assert printed == (
+        "SELECT users.id, users.name, users.email, users.age, users.role, users.is_active,\n"
+        "    users.email_verified_at, users.password_hash, users.created_at, users.updated_at\n"
+        "FROM users\n"
+        "WHERE users.id = 3"
+    )
+    # Unwrapped, it is the SQL SQLAlchemy compiles: nothing added or lost but the line breaks.
+    assert " ".join(printed.split()) == " ".join(str(statement.compile()).replace(":id_1", "3").split())
+
+
+def test_every_name_stays_whole() -> None:
+    columns = ", ".join(f"posts_1.column_number_{n}" for n in range(12))
+    wrapped = wrap_sql(f"SELECT {columns} FROM posts AS posts_1")
+    assert longest(wrapped) <= SQL_WIDTH
+    words = wrapped.replace(",", " ").split()
+    assert [word for word in words if word.startswith("posts_1.")] == [f"posts_1.column_number_{n}" for n in range(12)]
+    assert all(line.startswith("    ") for line in wrapped.splitlines()[1:])
+
+
+def test_a_comma_inside_a_string_literal_is_never_a_break() -> None:
+    literal = "'Lovelace, Ada, Countess of Lovelace, mathematician, writer, and the first programmer'"
+    sql = f"INSERT INTO users (name, email, age, role) VALUES ({literal}, 'ada@example.com', 36, 'user')"
+    wrapped = wrap_sql(sql)
+    assert any(literal in line for line in wrapped.splitlines()), wrapped
+    assert wrapped.splitlines()[0] == "INSERT INTO users (name, email, age, role)"
+    # Quoted identifiers and doubled quotes too.
+    wrapped = wrap_sql("SELECT 'it''s, a, b' AS \"a, b\", " + ", ".join(f"column_{n}" for n in range(20)))
+    assert "'it''s, a, b' AS \"a, b\"," in wrapped.splitlines()[0]
+
+
+def test_lesson_02s_insert_keeps_its_column_list_on_the_first_line() -> None:
+    # site/check.py looks for this prefix on lesson 02's page.
+    statement = Statement(
+        "INSERT INTO users (name, email, age, role, is_active, email_verified_at, password_hash, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("Ada Lovelace", "ada@example.com", 36, "user", 1, None, "", "2025-01-15 09:00:00.000000",
+         "2025-01-15 09:00:00.000000"),
+    )
+    assert str(statement) == (
+        "INSERT INTO users (name, email, age, role, is_active, email_verified_at, password_hash,\n"
+        "    created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)\n"
+        "[parameters] ('Ada Lovelace', 'ada@example.com', 36, 'user', 1, None, '',\n"
+        "    '2025-01-15 09:00:00.000000', '2025-01-15 09:00:00.000000')"
+    )
+
+
+def test_an_executemany_parameter_line_wraps_between_values() -> None:
+    rows = [(f"User number {n}, the {n}th", f"user{n}@example.com", n) for n in range(5)]
+    printed = str(Statement("INSERT INTO users (name, email, age) VALUES (?, ?, ?)", rows, executemany=True))
+    assert printed.splitlines() == [
+        "INSERT INTO users (name, email, age) VALUES (?, ?, ?)",
+        "[5 rows]",
+        "    ('User number 0, the 0th', 'user0@example.com', 0),",
+        "    ('User number 1, the 1th', 'user1@example.com', 1),",
+        "    ('User number 2, the 2th', 'user2@example.com', 2),",
+        "    … 2 more",
+    ]
+    # A row longer than the line wraps inside itself, indented once more; a short list stays on one line.
+    rows = [("Bulk 1", "bulk1@example.com", "user", 1, "", "2025-01-15 09:00:00.000000", "2025-01-15 09:00:00.000000")]
+    assert str(Statement("INSERT INTO users VALUES (?)", rows * 2, executemany=True)).splitlines()[1:] == [
+        "[2 rows]",
+        "    ('Bulk 1', 'bulk1@example.com', 'user', 1, '', '2025-01-15 09:00:00.000000',",
+        "        '2025-01-15 09:00:00.000000'),",
+        "    ('Bulk 1', 'bulk1@example.com', 'user', 1, '', '2025-01-15 09:00:00.000000',",
+        "        '2025-01-15 09:00:00.000000')",
+    ]
+    assert str(Statement("DELETE FROM t WHERE id = ?", [(1,), (2,)], executemany=True)) == (
+        "DELETE FROM t WHERE id = ?\n[2 rows] (1,), (2,)"
+    )
+
+
+def test_clauses_left_on_one_line_break_before_their_keyword() -> None:
+    sql = ("SELECT posts.id FROM posts WHERE posts.published = 1 AND posts.user_id = 3 "
+           "AND posts.title LIKE '%a AND b%' ORDER BY posts.id")
+    wrapped = wrap_sql(sql, width=60)
+    assert wrapped.splitlines() == [
+        "SELECT posts.id FROM posts WHERE posts.published = 1",
+        "    AND posts.user_id = 3 AND posts.title LIKE '%a AND b%'",
+        "    ORDER BY posts.id",
+    ]
+
+
+def test_a_line_that_fits_is_left_alone() -> None:
+    assert wrap_sql("SELECT 1\n LIMIT 3 OFFSET 0") == "SELECT 1\n LIMIT 3 OFFSET 0"
+
+
+async def test_expect_queries_lists_wrapped_statements(db) -> None:
+    async with db.Session() as session:
+        with pytest.raises(AssertionError) as failure, expect_queries(0):
+            await session.get(User, 1)
+    message = str(failure.value)
+    assert longest(message.split("\n", 1)[1]) <= SQL_WIDTH
+    assert "users.password_hash" in message
+
+
+async def test_show_sql_without_parameters_wraps_too(db, capsys) -> None:
+    async with db.Session() as session:
+        with show_sql(parameters=False, transactions=False):
+            await session.get(User, 1)
+    printed = capsys.readouterr().out
+    assert longest(printed) <= SQL_WIDTH and "users.password_hash" in printed
+
+
+def test_a_join_keeps_its_condition_beside_it() -> None:
+    statement = select(User.name, Post.title).join(User.posts).join(Post.comments)
+    assert to_sql(statement, "sqlite").splitlines() == [
+        "SELECT users.name, posts.title",
+        "FROM users JOIN posts ON users.id = posts.user_id",
+        "    JOIN comments ON posts.id = comments.post_id",
+    ]
