@@ -146,7 +146,13 @@ def test_a_bad_blog_port_is_one_sentence(value: str, sentence: str) -> None:
 
 def test_make_api_passes_port_and_host_through() -> None:
     def recipe(*args: str) -> str:
-        shown = subprocess.run(["make", "-n", "api", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        # As a person types it: not inside another make (make test), whose MAKEFLAGS would add directory lines.
+        inherited = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+        environment = {key: value for key, value in os.environ.items() if key not in inherited}
+        shown = subprocess.run(
+            ["make", "--no-print-directory", "-n", "api", *args], cwd=ROOT, env=environment, capture_output=True,
+            text=True, check=True,
+        )
         return shown.stdout.strip().splitlines()[-1]
 
     assert recipe("PORT=8012").endswith("-m lessons.blog  --port 8012")
