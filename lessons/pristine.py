@@ -9,8 +9,9 @@ The whole life of the database every lesson starts from, in one place:
 3. **copy** it for a lesson (:func:`copy_pristine`): a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on
    PostgreSQL, table by table on MariaDB. Each copy belongs to one process (one kernel) and one namespace
    (one learner), so two kernels on the same lesson, or two learners on one server, never share rows;
-4. **remove** the copies of processes that have ended (:func:`remove_abandoned_copies`): each process holds
-   a lock file while it lives, so a copy whose owner's lock is free is safe to delete.
+4. **remove** copies when their process ends: at exit it drops its own; a process killed before it could is
+   found later (:func:`remove_abandoned_copies`), as each process holds a lock file while it lives, so a copy
+   whose owner's lock is free is safe to delete.
 
 Names, for a lesson ``02-crud`` in namespace ``alice``, process 4242::
 
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -126,8 +127,10 @@ def copy_url(base: URL, lesson: str) -> URL:
 # --------------------------------------------------------------------------------------------------------------
 
 _owner: tuple[int, str, IO[str]] | None = None
-#: Whether this process made a copy on a server (those outlive it, so its lock file must stay to mark them).
-_made_server_copies = False
+#: The copies this process made on servers, by server URL: dropped when it exits, or else marked by its lock file.
+_server_copies: dict[str, set[str]] = {}
+#: How long an exiting process may spend dropping its server copies before leaving them to the next one.
+EXIT_DROP_SECONDS = 10
 
 
 def data_folder(*parts: str) -> Path:
@@ -172,13 +175,33 @@ def current_owner_token() -> str | None:
 
 
 def _release_owner(pid: int) -> None:
-    """At exit: let go of the lock (copies left on a server become removable), and forget it if nothing is left."""
+    """At exit: drop this process's server copies, and forget its lock file when nothing of it is left.
+
+    If a copy cannot be dropped now (the server is gone, a transaction still holds it), the lock file stays
+    behind, released: the next process in this data folder sees the owner has ended and removes the copy.
+    """
     if _owner is None or _owner[0] != pid or os.getpid() != pid:
         return
     _, _, handle = _owner
-    if not _made_server_copies:  # SQLite copies are deleted at exit: nothing is left to mark
+    if not _server_copies or _drop_server_copies_now():  # SQLite copies go at exit in lessons.database
         Path(handle.name).unlink(missing_ok=True)
     handle.close()
+
+
+def _drop_server_copies_now() -> bool:
+    async def drop_all() -> None:
+        for base, names in _server_copies.items():
+            async with server_connection(make_url(base)) as conn:
+                if conn.dialect.name == "mysql":  # wait seconds, not a year, for a lock the dying process holds
+                    await conn.execute(text("SET SESSION lock_wait_timeout = 5"))
+                for name in sorted(names):
+                    await drop_database(conn, name)
+
+    try:
+        asyncio.run(asyncio.wait_for(drop_all(), EXIT_DROP_SECONDS))
+    except Exception:  # best effort at exit: whatever is left, the next process removes
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -411,8 +434,7 @@ async def copy_pristine(pristine: URL, base: URL, lesson: str) -> URL:
             Path(f"{destination}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(sqlite_path(pristine), destination)
         return target
-    global _made_server_copies
-    _made_server_copies = True
+    _server_copies.setdefault(base.render_as_string(hide_password=False), set()).add(target.database or "")
     async with server_connection(base) as conn:
         await drop_database(conn, target.database or "")
         if backend == "postgresql":

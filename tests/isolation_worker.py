@@ -1,7 +1,8 @@
 """A learner's kernel, in miniature: take a fresh copy of one lesson, write a row, count what it sees.
 
-Run as ``python tests/isolation_worker.py URL ITERATIONS [LESSON]``; prints one JSON line:
-``{"errors": [...], "counts": [...]}``. ``tests/test_isolation.py`` runs several at once.
+Run as ``python tests/isolation_worker.py URL ITERATIONS [LESSON [crash]]``; prints one JSON line:
+``{"errors": [...], "counts": [...]}``. ``tests/test_isolation.py`` runs several at once. With ``crash`` the
+process ends as a killed kernel does, without its exit handlers.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ async def main(url: str, iterations: int, lesson: str) -> None:
             await db.dispose()
         except Exception as error:  # every failure is reported, not raised: the test counts them
             errors.append(f"{type(error).__name__}: {error}"[:300])
-    print(json.dumps({"errors": errors, "counts": counts, "database": str(db.url.database)}))
+    print(json.dumps({"errors": errors, "counts": counts, "database": str(db.url.database)}), flush=True)
 
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "same-lesson"))
+    if sys.argv[4:] == ["crash"]:
+        os._exit(0)  # like a kernel killed with SIGKILL: no atexit, nothing dropped

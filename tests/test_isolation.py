@@ -15,15 +15,17 @@ from pathlib import Path
 from sqlalchemy import text
 
 from lessons.connections import server_connection
-from lessons.settings import ROOT, get_settings, parse_database_url
+from lessons.settings import ROOT, parse_database_url
 
 WORKER = Path(__file__).with_name("isolation_worker.py")
 SEEDED_USERS = 200
 
 
-def start_worker(url: str, iterations: int, lesson: str = "same-lesson", **env: str) -> subprocess.Popen[str]:
+def start_worker(
+    url: str, iterations: int, lesson: str = "same-lesson", crash: bool = False, **env: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(WORKER), url, str(iterations), lesson],
+        [sys.executable, str(WORKER), url, str(iterations), lesson, *(["crash"] if crash else [])],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
@@ -78,20 +80,24 @@ async def _drop_namespace(url: str, namespace: str) -> None:
 
 async def test_two_namespaces_run_the_same_lesson_at_once_and_clean_only_their_own(course_url: str) -> None:
     alpha, beta = f"alpha{uuid.uuid4().hex[:6]}", f"beta{uuid.uuid4().hex[:6]}"
+
+    async def copies(namespace: str) -> list[str]:
+        return [name for name in await _databases(course_url, namespace) if "seed_" not in name]
+
     try:
-        first = start_worker(course_url, 3, "02-crud", COURSE_NAMESPACE=alpha)
+        first = start_worker(course_url, 3, "02-crud", crash=True, COURSE_NAMESPACE=alpha)  # a killed kernel
         second = start_worker(course_url, 3, "02-crud", COURSE_NAMESPACE=beta)
         for result in (finish(first), finish(second)):
             assert result["errors"] == []
             assert result["counts"] == [SEEDED_USERS + 1] * 3
-        alpha_copies = [name for name in await _databases(course_url, alpha) if "seed_" not in name]
-        assert len(alpha_copies) <= 1  # an SQLite copy goes when its kernel ends; a server copy stays until…
-        # …a later kernel of the same learner starts: it removes the copies of ended kernels, and only those.
+        crashed = await copies(alpha)
+        assert len(crashed) == 1  # nothing ran at its exit: its copy is still there…
+        assert await copies(beta) == []  # …while a kernel that ended normally took its copy with it
+        # Another learner's kernel never touches alpha's copy; alpha's next kernel removes it, then its own.
         finish(start_worker(course_url, 1, "02-crud", COURSE_NAMESPACE=beta))
-        assert [name for name in await _databases(course_url, alpha) if "seed_" not in name] == alpha_copies
+        assert await copies(alpha) == crashed
         finish(start_worker(course_url, 1, "other-lesson", COURSE_NAMESPACE=alpha))
-        left = [name for name in await _databases(course_url, alpha) if "seed_" not in name]
-        assert not set(alpha_copies) & set(left)
+        assert await copies(alpha) == []
     finally:
         await _drop_namespace(course_url, alpha)
         await _drop_namespace(course_url, beta)
@@ -124,8 +130,7 @@ def test_two_checkouts_seeding_one_server_at_once_both_succeed(course_url: str, 
         asyncio.run(_drop_namespace(course_url, namespace))
 
 
-def test_a_kernel_that_ended_leaves_nothing_behind_on_sqlite() -> None:
-    url = get_settings().database_url
-    result = finish(start_worker(url, 2, f"ended-{uuid.uuid4().hex[:6]}"))
+async def test_a_kernel_that_ended_leaves_nothing_behind(course_url: str) -> None:
+    result = finish(start_worker(course_url, 2, f"ended-{uuid.uuid4().hex[:6]}"))
     assert result["errors"] == []
-    assert not Path(parse_database_url(url).database).with_name(Path(result["database"]).name).exists()
+    assert await _databases(course_url, Path(result["database"]).stem) == []
