@@ -65,7 +65,7 @@ class Result:
 
     def __repr__(self) -> str:
         label = {"passed": "✅ Correct", "unattempted": "⬜ Not attempted yet", "failed": "❌ Not yet"}[self.status]
-        return f"{label}: {self.message}"
+        return wrap_text(f"{label}: {self.message}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -82,6 +82,28 @@ def describe(error: BaseException) -> str:
     from lessons.traps import describe as describe_error
 
     return describe_error(error).rstrip().removesuffix(":")
+
+
+#: What a learner reads (results, hints) is wrapped to this width, between words: the same in every window.
+TEXT_WIDTH = 88
+
+
+def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
+    """Wrap each line of ``text`` longer than ``width`` between words; continuation lines are indented.
+
+    Words are never split (a long identifier or URL stays whole) and short lines are left as they are.
+
+    >>> print(wrap_text("Hint 1 of 2: " + "word " * 20, width=40))
+    Hint 1 of 2: word word word word word
+        word word word word word word word
+        word word word word word word word
+        word
+    """
+    return "\n".join(
+        textwrap.fill(line, width=width, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+        if len(line) > width else line
+        for line in text.splitlines() or [""]
+    )
 
 
 def reason(prefix: str, detail: Any = "") -> str:
@@ -552,7 +574,7 @@ class Exercise:
             print(f"There are {len(self.hints)} hints: hint(1) to hint({len(self.hints)}).")
             return
         more = f" (more: hint({number + 1}))" if number < len(self.hints) else ""
-        print(f"Hint {number} of {len(self.hints)}{more}: {self.hints[number - 1]}")
+        print(wrap_text(f"Hint {number} of {len(self.hints)}{more}: {self.hints[number - 1]}"))
 
     def solution(self) -> None:
         """Print a reference solution (yours may differ and still be right: the checker judges behaviour)."""
