@@ -28,7 +28,7 @@ COVERAGE: dict[int, tuple[str, list[str]]] = {
     14: ("09-bulk-operations", ["synchronize_session", "returning"]),
     15: ("03-relationships", ["refresh-expire", "Invalid cascade option"]),
     16: ("00-setup", ["object has no attribute 'query'"]),
-    17: ("05-query-builder", ["has no attribute 'role'"]),
+    17: ("05a-query-builder", ["has no attribute 'role'"]),
     18: ("06-pagination", ["ZeroDivisionError", "ge=1"]),
     19: ("12-blog-api", ["/users/search", "password_hash", "response_model"]),
     20: ("10-sessions", ["provisioning a new connection"]),
