@@ -91,11 +91,12 @@ class SearchUsers(Exercise):
     id = "05.search_users"
     title = "A search box: active users whose name or email contains the term, wildcards taken literally"
     hints = [
-        "Two conditions must both hold: the user is active, and (the name matches OR the email matches). "
-        "Keep the or_() inside: .where(User.is_active, or_(..., ...)).",
+        "Two conditions must both hold: the user is active, AND (the name matches OR the email matches). Group "
+        "the OR with or_() so that the active condition applies to both alternatives.",
         "% and _ in the term are LIKE wildcards. User.name.icontains(term, autoescape=True) escapes them, ignores "
         "case and adds the %…% for you.",
-        "A statement is a value: statement.where(...) alone changes nothing; write statement = statement.where(...).",
+        "select(User.id).where(User.is_active, or_(<name match>, <email match>)). If you build the statement in "
+        "steps, reassign it: statement = statement.where(...); a bare statement.where(...) changes nothing.",
     ]
     reference = search_users
     right_answers = [search_users, _right_escaped_by_hand, _right_built_step_by_step]
