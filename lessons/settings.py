@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import re
 from functools import lru_cache
@@ -115,10 +116,17 @@ def mask(url: URL | str) -> str:
 def clean_namespace(text: str) -> str:
     """A namespace as it can stand in a database name: lower case, ``[a-z0-9_]``, at most 16 characters.
 
-    >>> clean_namespace("Alice.Smith@Example")
-    'alice_smith_exam'
+    A name that is already one is kept. Any other gets a short digest of the original, so two learners whose names
+    clean to the same text (``Alice.Smith``, ``alice_smith``) or share a long prefix still get two namespaces.
+
+    >>> clean_namespace("alice"), clean_namespace("Alice.Smith@Example"), clean_namespace("alice.smith@example")
+    ('alice', 'alice_smit_ae95', 'alice_smit_fa09')
     """
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:NAMESPACE_MAX_LENGTH].strip("_")
+    cleaned = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if (cleaned == text and len(cleaned) <= NAMESPACE_MAX_LENGTH) or not cleaned:
+        return cleaned
+    digest = hashlib.sha256(text.encode()).hexdigest()[:4]
+    return f"{cleaned[: NAMESPACE_MAX_LENGTH - 6].strip('_')}_{digest}"
 
 
 def parse_database_url(text: str, source: str = "DATABASE_URL") -> URL:
