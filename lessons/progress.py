@@ -401,11 +401,12 @@ def show_class(root: Path, csv_target: Path | None) -> int:
     if not progress.books:
         print(f"No learner has started yet: no {root}/<learner>/{CLASS_LAYOUT} found.")
         return 0
-    print(f"Class progress: {len(progress.books)} learners, {len(exercises)} exercises ({root})")
+    learners = f"{len(progress.books)} learner{'' if len(progress.books) == 1 else 's'}"
+    print(f"Class progress: {learners}, {len(exercises)} exercises ({root})")
     print(class_table(progress, exercises))
     if csv_target is not None:
         write_csv(class_rows(progress, exercises), exercises, csv_target)
-        print(f"Wrote {csv_target} ({len(progress.books)} learners).")
+        print(f"Wrote {csv_target} ({learners}).")
     return 0
 
 

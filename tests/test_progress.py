@@ -157,7 +157,7 @@ def test_a_damaged_file_leaves_the_rest_of_the_class_table_intact(
     assert progress.main(["--class", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("bob: progress left out, unreadable")
-    assert "Class progress: 1 learners" in out
+    assert "Class progress: 1 learner, " in out
     assert "\nada " in out
 
 
