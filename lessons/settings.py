@@ -9,7 +9,8 @@ Like Laravel's ``config/database.php`` reading ``DB_CONNECTION`` from ``.env``, 
 Two more settings matter when the course is shared:
 
     COURSE_DATA_DIR=~/course-data    # where generated databases and locks go (default: .data in the repository)
-    COURSE_NAMESPACE=alice           # your prefix on a shared database server (default: your login name)
+    COURSE_NAMESPACE=alice           # your prefix on a shared database server (default: your JupyterHub
+                                     # user name, else your login name)
 
 >>> from lessons.settings import get_settings
 >>> get_settings().backend in {"sqlite", "postgresql", "mysql"}
@@ -78,7 +79,11 @@ class Settings(BaseSettings):
 
     @property
     def namespace(self) -> str:
-        """This learner's prefix for databases on a shared server: ``COURSE_NAMESPACE``, else the login name."""
+        """This learner's prefix for databases on a shared server.
+
+        ``COURSE_NAMESPACE``, else ``JUPYTERHUB_USER`` (on a JupyterHub, where every container's login is the same
+        ``jovyan``), else the login name.
+        """
         if self.COURSE_NAMESPACE is not None:
             cleaned = clean_namespace(self.COURSE_NAMESPACE)
             if not cleaned:
@@ -87,6 +92,9 @@ class Settings(BaseSettings):
                     "such as 'alice'."
                 )
             return cleaned
+        hub_user = os.environ.get("JUPYTERHUB_USER")  # JupyterHub names the learner in every server it starts
+        if hub_user and clean_namespace(hub_user):
+            return clean_namespace(hub_user)
         try:
             login = getpass.getuser()
         except (KeyError, OSError):  # no login name (a container started with an unknown uid)

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
-from lessons import database
+from lessons import database, progress
 from lessons.sql import QueryCounter, _listening
 
 Status = Literal["passed", "unattempted", "failed"]
@@ -510,8 +510,14 @@ class Exercise:
         """Judge ``answer`` (your function) on a fresh database. Returns a :class:`Result`; never raises.
 
         Returns within :data:`CHECK_TIMEOUT_SECONDS` plus a bounded cleanup, whatever the answer does
-        (short of blocking the event loop itself).
+        (short of blocking the event loop itself). The result is recorded for the learner (``lessons.progress``),
+        silently: recording never prints and never changes the result.
         """
+        result = await self._checked(answer)
+        progress.record(self.id, result.status)
+        return result
+
+    async def _checked(self, answer: Any) -> Result:
         if answer is None or answer is Ellipsis:
             return Result("unattempted", "write your answer above, then run this cell again.")
         if inspect.iscoroutine(answer):
