@@ -3,8 +3,11 @@ differences the lesson points at are there to see."""
 
 from __future__ import annotations
 
+import doctest
+
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
+from lessons import ddl
 from lessons.ddl import ddl_by_backend, ddl_lines
 from lessons.models import User
 
@@ -30,3 +33,7 @@ def test_lines_are_stripped_and_never_blank() -> None:
     table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(10)))
     assert all(line == line.strip() and line for line in ddl_lines(table, "sqlite"))
     assert ddl_by_backend(table, ["sqlite"])["sqlite"].tolist()[0] == "CREATE TABLE t ("
+
+
+def test_the_docstring_example_runs() -> None:
+    assert doctest.testmod(ddl).failed == 0

@@ -3,12 +3,14 @@ and its table shows that code, the SQL it sent and what it returned; a row that 
 
 from __future__ import annotations
 
+import doctest
 import html
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import NoResultFound
 
+from lessons import eloquent_equivalents, quick_reference
 from lessons.database import LessonDatabase
 from lessons.eloquent_equivalents import ROWS
 from lessons.models import User
@@ -98,7 +100,7 @@ def test_the_code_column_is_the_body_without_def_or_docstring() -> None:
     assert code_of(pluck) == "names = select(User.name).order_by(User.id)\nreturn (await session.scalars(names)).all()"
 
 
-def test_registering_a_row_again_replaces_it_and_unknown_sections_are_named() -> None:
+def test_registering_a_row_again_replaces_it() -> None:
     rows = Rows()
     for _ in range(2):  # a learner running the same cell twice
 
@@ -112,3 +114,8 @@ def test_registering_a_row_again_replaces_it_and_unknown_sections_are_named() ->
 async def test_an_unknown_section_says_which_exist(db: LessonDatabase) -> None:
     with pytest.raises(KeyError, match="Reading"):
         await QuickReference(db, ROWS).show("Reeding")
+
+
+def test_the_docstring_examples_run() -> None:
+    for module in (quick_reference, eloquent_equivalents):
+        assert doctest.testmod(module).failed == 0, module.__name__
