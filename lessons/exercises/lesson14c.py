@@ -916,18 +916,16 @@ class FullTextSearch(_Searching):
     id = "14.full_text_search"
     title = "Full-text search, step 3: ranked, best match first (Laravel's whereFullText)"
     hints = [
-        "Branch on conn.dialect.name in install() and on session.get_bind().dialect.name in search(). SQLite: an "
-        "FTS5 virtual table (content='posts', content_rowid='id') plus AFTER INSERT/UPDATE/DELETE triggers, "
-        "ranked with ORDER BY bm25(posts_fts). PostgreSQL: ALTER TABLE posts ADD COLUMN ... TSVECTOR "
-        "GENERATED ALWAYS AS (to_tsvector(...)) STORED, and a GIN index. MariaDB: a FULLTEXT index on "
-        "(title, content).",
-        "Never hand the user's text to a query parser: on PostgreSQL use websearch_to_tsquery('english', q) (it "
-        "accepts anything), once, for both `@@` and ts_rank; on SQLite and MariaDB keep only the words "
-        "(re.findall(r'[^\\W_]+', q)) and wrap each in double quotes: '\"a\" \"b\"' in FTS5, '+\"a\" +\"b\"' in "
-        "BOOLEAN MODE (all words required).",
-        "Keep quoted phrases together: re.findall(r'\"([^\"]+)\"', q) first, then the words of what is left. On "
-        "MariaDB drop words shorter than 3 letters and InnoDB's stopwords: a required '+the' matches nothing. "
-        "After the FTS5 table exists, INSERT INTO posts_fts(posts_fts) VALUES ('rebuild') indexes the old rows.",
+        "Start from step 2's matching_post_ids and add an ORDER BY, then the id so ties keep one order: "
+        "bm25(posts_fts) on SQLite (lower is better); ts_rank(search_vector, query) DESC on PostgreSQL; the "
+        "MATCH (title, content) AGAINST (:q IN BOOLEAN MODE) expression DESC on MariaDB (higher is better).",
+        "On PostgreSQL parse the text once, in FROM, and use it for both the filter and the rank: SELECT id FROM "
+        "posts, websearch_to_tsquery('english', :q) AS query WHERE search_vector @@ query ORDER BY "
+        "ts_rank(search_vector, query) DESC, id. On SQLite and MariaDB step 2's search_terms still decides what "
+        "reaches MATCH.",
+        "install() is step 1's install_search_index(conn): an FTS5 table posts_fts with triggers on SQLite, a "
+        "stored generated tsvector column with a GIN index on PostgreSQL, a FULLTEXT index on (title, content) on "
+        "MariaDB. Any other design passes too, as long as search() reads what install() built.",
     ]
     reference = PostSearch
     right_answers = [PostSearch, _CoreConstructs, _ExpressionIndexes, _SearchTable]
