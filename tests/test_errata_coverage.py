@@ -17,7 +17,7 @@ COVERAGE: dict[int, tuple[str, list[str]]] = {
     3: ("13a-pools-and-raw-sql", ["cannot be used with asyncio engine", "NullPool", "AsyncAdaptedQueuePool"]),
     4: ("13a-pools-and-raw-sql", ["from_statement", ".columns("]),
     5: ("07-indexes", ["sqlite_where", "postgresql_where"]),
-    6: ("14-exercises", ["persisted=True", "websearch_to_tsquery", "bm25"]),
+    6: ("14c-full-text-search", ["persisted=True", "websearch_to_tsquery", "bm25"]),
     7: ("11-security", ["autoescape=True", "'%' matches"]),
     8: ("01-models", ["ConfigDict(from_attributes=True)", "utcnow"]),
     9: ("02-crud", ["eager_defaults", "refresh("]),
