@@ -51,8 +51,8 @@ def test_previous_and_next_follow_the_lesson_order(index: int) -> None:
     contents = [m for line in markdown_lines(path) if (m := CONTENTS.match(line))]
     assert contents, f"{path.name} has no **Contents** line under its title"
     for match in contents:
-        assert linked(match["previous"]) == expected(previous), f"{path.name}: Previous should be {previous}"
-        assert linked(match["next"]) == expected(following), f"{path.name}: Next should be {following}"
+        assert linked(match["previous"]) == expected(previous), f"{path.name}: Previous should be {expected(previous)}"
+        assert linked(match["next"]) == expected(following), f"{path.name}: Next should be {expected(following)}"
 
 
 @pytest.mark.parametrize("folder", ["solutions", "notebooks"])
