@@ -1,6 +1,6 @@
 """Start many copies of a coroutine at once, as concurrent requests would, and make their race repeatable.
 
-Lesson 08 runs ten increments of one counter at the same time. A real race depends on timing; to get the same
+Lesson 08b runs ten increments of one counter at the same time. A real race depends on timing; to get the same
 race on every run, :func:`everyone_reads_first` gives the tasks a pause that holds each of them (the first time
 only) until all of them have reached it, which is what a busy server does by accident.
 
@@ -27,10 +27,20 @@ Pause = Callable[[], Awaitable[None]]
 
 
 async def run_concurrently(
-    increment: Callable[[int, Pause], Awaitable[Any]], counter_id: int, pause: Pause, tasks: int = TASKS
+    increment: Callable[[int, Pause], Awaitable[Any]],
+    counter_id: int,
+    pause: Pause,
+    tasks: int = TASKS,
+    *,
+    return_exceptions: bool = False,
 ) -> list[Any]:
-    """Run ``increment(counter_id, pause)`` ``tasks`` times at once (``asyncio.gather``); return the results."""
-    return await asyncio.gather(*(increment(counter_id, pause) for _ in range(tasks)))
+    """Run ``increment(counter_id, pause)`` ``tasks`` times at once (``asyncio.gather``); return the results.
+
+    With ``return_exceptions=True`` an increment that raises gives its exception as its result, and the call
+    returns once every increment has finished; otherwise the first error is raised at once.
+    """
+    calls = (increment(counter_id, pause) for _ in range(tasks))
+    return await asyncio.gather(*calls, return_exceptions=return_exceptions)
 
 
 def everyone_reads_first(tasks: int = TASKS) -> Pause:

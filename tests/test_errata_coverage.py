@@ -21,7 +21,7 @@ COVERAGE: dict[int, tuple[str, list[str]]] = {
     7: ("11-security", ["autoescape=True", "'%' matches"]),
     8: ("01-models", ["ConfigDict(from_attributes=True)", "utcnow"]),
     9: ("02-crud", ["eager_defaults", "refresh("]),
-    10: ("08-transactions", ["A transaction is already begun", "begin_nested"]),
+    10: ("08a-transactions", ["A transaction is already begun", "begin_nested"]),
     11: ("13c-events", ["foreign_keys"]),
     12: ("13b-hybrids-and-custom-types", ["inplace.expression"]),
     13: ("13b-hybrids-and-custom-types", ["MutableDict"]),

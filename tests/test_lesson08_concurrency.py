@@ -1,4 +1,5 @@
-"""Lesson 08's claims, on every backend: read-modify-write loses updates, and each fix loses none."""
+"""Lesson 08b's claims, on every backend: read-modify-write loses updates, and each fix loses none (and 08a's
+SQLite savepoint trap)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ async def test_lost_updates_and_the_fixes(db: LessonDatabase) -> None:
 
 async def test_sqlite_savepoint_before_any_write_escapes_the_rollback() -> None:
     # The sqlite3 driver's legacy transaction control: no BEGIN before a SAVEPOINT. If a future Python changes
-    # that default, lesson 08's "Careful (SQLite)" section must change too. (SQLite only: not in the matrix.)
+    # that default, lesson 08a's "Careful (SQLite)" section must change too. (SQLite only: not in the matrix.)
     db = await fresh_database(f"test-lesson08-savepoint-{os.getpid()}", SQLITE_URL, make_current=False)
     try:
         async with db.Session() as session:

@@ -45,3 +45,22 @@ async def test_a_retry_in_the_same_task_is_not_held_again() -> None:
     results = await asyncio.wait_for(run_concurrently(retrying, 7, pause, tasks=3), timeout=5)
     assert results == [7, 7, 7]
     assert sorted(attempts) == [1, 1, 1, 2, 2, 2]
+
+
+async def test_return_exceptions_gives_each_error_as_a_result_and_lets_the_others_finish() -> None:
+    finished: list[int] = []
+
+    async def odd_ones_fail(counter_id: int, pause) -> int:
+        await pause()
+        number = len(finished) + 1
+        finished.append(number)
+        if number % 2:
+            raise ValueError(f"increment {number} failed")
+        return number
+
+    results = await asyncio.wait_for(
+        run_concurrently(odd_ones_fail, 1, everyone_reads_first(4), tasks=4, return_exceptions=True), timeout=5
+    )
+    errors = [result for result in results if isinstance(result, ValueError)]
+    assert len(errors) == 2 and sorted(result for result in results if isinstance(result, int)) == [2, 4]
+    assert finished == [1, 2, 3, 4]  # the first error stopped nobody

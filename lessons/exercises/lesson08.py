@@ -1,6 +1,9 @@
-"""Practice for lesson 08: count a page view without losing one when 50 requests arrive at once.
+"""Practice for lessons 08a and 08b.
 
-The exercise brings its own table, ``l08_page_views``, so it never touches the blog's models::
+- ``08.import_users`` (08a): import people in one transaction, a savepoint around each, on a session that has
+  already begun its transaction (as a request's has).
+- ``08.record_view`` (08b): count a page view without losing one when 50 requests arrive at once. It brings its own
+  table, ``l08_page_views``, so it never touches the blog's models::
 
     from lessons.exercises.lesson08 import PageViews
 """
@@ -11,12 +14,224 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import String, select, text, update
+from sqlalchemy import String, event, select, text, update
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, Unattempted, register
+from lessons.database import LessonDatabase, create_sessionmaker
+from lessons.exercises.framework import (
+    Exercise,
+    Incorrect,
+    Unattempted,
+    as_sequence,
+    committed,
+    register,
+    show,
+    unique_email,
+)
+from lessons.models import User
+from lessons.sqlite_locking import sqlite_engine
+
+# --------------------------------------------------------------------------------------------------------------
+# 08.import_users (lesson 08a)
+# --------------------------------------------------------------------------------------------------------------
+
+
+async def import_users(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    skipped = []
+    for name, email in people:
+        try:
+            async with session.begin_nested():  # a SAVEPOINT: a duplicate undoes this person only
+                session.add(User(name=name, email=email))
+        except IntegrityError:
+            skipped.append(email)
+    await session.commit()  # one commit: the whole import becomes visible at once
+    return skipped
+
+
+async def _right_savepoint_by_hand(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    skipped: list[str] = []
+    for name, email in people:
+        savepoint = await session.begin_nested()
+        session.add(User(name=name, email=email))
+        try:
+            await session.flush()
+        except IntegrityError:
+            await savepoint.rollback()
+            skipped.append(email)
+        else:
+            await savepoint.commit()
+    await session.commit()
+    return skipped
+
+
+async def _right_look_first(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    # No savepoint: ask which emails are taken, then add only the others. (Two imports at once could still
+    # collide between the SELECT and the INSERT; the savepoint answer has no such gap.)
+    emails = [email for _, email in people]
+    taken = set((await session.scalars(select(User.email).where(User.email.in_(emails)))).all())
+    skipped = []
+    for name, email in people:
+        if email in taken:
+            skipped.append(email)
+        else:
+            taken.add(email)
+            session.add(User(name=name, email=email))
+    await session.commit()
+    return skipped
+
+
+async def _wrong_rollback_on_duplicate(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    skipped = []
+    for name, email in people:
+        session.add(User(name=name, email=email))
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()  # undoes the whole transaction, not only this person
+            skipped.append(email)
+    await session.commit()
+    return skipped
+
+
+async def _wrong_begin_on_a_used_session(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    skipped = []
+    async with session.begin():  # the session has run a query already: "A transaction is already begun"
+        for name, email in people:
+            try:
+                async with session.begin_nested():
+                    session.add(User(name=name, email=email))
+            except IntegrityError:
+                skipped.append(email)
+    return skipped
+
+
+async def _wrong_commit_per_person(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    skipped = []
+    for name, email in people:
+        session.add(User(name=name, email=email))
+        try:
+            await session.commit()  # each person is a transaction of their own
+        except IntegrityError:
+            await session.rollback()
+            skipped.append(email)
+    return skipped
+
+
+async def _wrong_no_savepoint(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    session.add_all([User(name=name, email=email) for name, email in people])
+    await session.commit()
+    return []
+
+
+async def _wrong_never_commits(session: AsyncSession, people: list[tuple[str, str]]) -> list[str]:
+    skipped = []
+    for name, email in people:
+        try:
+            async with session.begin_nested():
+                session.add(User(name=name, email=email))
+        except IntegrityError:
+            skipped.append(email)
+    return skipped
+
+
+@register
+class ImportUsers(Exercise):
+    id = "08.import_users"
+    title = "Import users in one transaction, skipping taken emails"
+    hints = [
+        "A taken email makes that person's INSERT fail with IntegrityError. session.rollback() would undo everyone "
+        "imported so far, and session.begin() refuses on a session that has already run a query. Which block "
+        "undoes one part of a transaction only?",
+        "For each person: try: async with session.begin_nested(): session.add(User(name=name, email=email)), "
+        "except IntegrityError: note the email. After the loop, await session.commit() once; return the noted emails.",
+    ]
+    reference = import_users
+    right_answers = [import_users, _right_savepoint_by_hand, _right_look_first]
+    wrong_answers = [
+        _wrong_rollback_on_duplicate,
+        _wrong_begin_on_a_used_session,
+        _wrong_commit_per_person,
+        _wrong_no_savepoint,
+        _wrong_never_commits,
+    ]
+
+    async def judge(self, answer: Any, db: LessonDatabase) -> str:
+        async with db.Session() as session:
+            taken = await session.scalar(select(User.email).where(User.id == 2))
+            owner = await session.scalar(select(User.name).where(User.id == 2))
+        ada, bea, cy = unique_email("ada"), unique_email("bea"), unique_email("cy")
+        people = [("Ada", ada), ("Impostor", taken), ("Bea", bea), ("Bea again", bea), ("Cy", cy)]
+        expected = {ada: "Ada", bea: "Bea", cy: "Cy"}
+        commits: list[object] = []
+
+        def on_commit(conn: Any) -> None:
+            commits.append(conn)
+
+        # On SQLite the request's transaction must really begin at its first SELECT, as it does on the servers
+        # (lesson 08a's fix): with the driver's default, a savepoint released outside a transaction commits itself.
+        engine = sqlite_engine(db.url, begin="BEGIN") if db.backend == "sqlite" else db.engine
+        event.listen(engine.sync_engine, "commit", on_commit)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                await session.get(User, 1)  # the signed-in admin: the request's transaction has begun
+                try:
+                    got = await self.call(answer, session, list(people))
+                except IntegrityError as error:
+                    raise Incorrect(
+                        f"your import raised IntegrityError ({str(error.orig).splitlines()[0][:100]}): a taken "
+                        "email broke the whole import. Give each person a savepoint (async with "
+                        "session.begin_nested(): …) and catch IntegrityError around it."
+                    ) from None
+                except InvalidRequestError as error:
+                    if "already begun" not in str(error):
+                        raise
+                    raise Incorrect(
+                        "your import raised InvalidRequestError: A transaction is already begun on this Session. "
+                        "The request's session has run a query, so its transaction is open: end it with "
+                        "await session.commit(), and use begin_nested() for the part that may fail."
+                    ) from None
+        finally:
+            event.remove(engine.sync_engine, "commit", on_commit)
+            if engine is not db.engine:
+                await engine.dispose()
+
+        emails = [ada, bea, cy, taken]
+        saved = dict(await committed(db, select(User.email, User.name).where(User.email.in_(emails))))
+        if saved.get(taken) != owner:
+            raise Incorrect(f"the user who already had {taken} is now called {saved.get(taken)!r}: leave them alone.")
+        imported = {email: name for email, name in saved.items() if email != taken}
+        if not imported:
+            raise Incorrect(
+                "a second connection sees none of the imported users: nothing was committed. "
+                "End with await session.commit()."
+            )
+        missing = [f"{expected[email]} ({email})" for email in expected if email not in imported]
+        if missing:
+            raise Incorrect(
+                f"{', '.join(missing)} never reached the database, though their emails were free. A rollback() "
+                "after a duplicate undoes the whole transaction, everyone added before it too; a savepoint "
+                "(begin_nested()) undoes only the person who failed."
+            )
+        if imported != expected:
+            raise Incorrect(f"the imported users are {show(imported)}; expected {show(expected)} (the first of two).")
+        skipped = as_sequence(got, "the skipped emails")
+        if list(skipped) != [taken, bea]:
+            raise Incorrect(
+                f"returned {show(got)}; expected the skipped emails in the order they came: {show([taken, bea])}."
+            )
+        if len(commits) != 1:
+            raise Incorrect(
+                f"the right users were saved, but in {len(commits)} commits: in between, other requests could see "
+                "half an import. Commit once, after the loop (savepoints, not commits, for each person)."
+            )
+        return f"{len(imported)} imported, {len(skipped)} skipped, in one transaction with a savepoint each."
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 08.record_view (lesson 08b)
+# --------------------------------------------------------------------------------------------------------------
 
 #: How many requests the checker sends at the same moment.
 CONCURRENT_VIEWS = 50
