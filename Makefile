@@ -146,8 +146,9 @@ hub: setup seed seed-large $(HUB_PROXY)
 # hub, on PostgreSQL; every output must equal hub/expected/ (make hub-expected records those, once).
 N ?= 5
 HUB_LOAD_URL ?= $(TEST_POSTGRES_URL)
+HUB_LOAD_TIMEOUT ?= 600
 hub-load: setup $(HUB_PROXY)
-	$(BIN)/python -m bench.hub_load --learners $(N) $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
+	$(BIN)/python -m bench.hub_load --learners $(N) --timeout $(HUB_LOAD_TIMEOUT) $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
 
 hub-expected: setup $(HUB_PROXY)
 	$(BIN)/python -m bench.hub_load --learners 1 --record $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
