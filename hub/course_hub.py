@@ -307,10 +307,13 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
 
 
 def single_user_args(is_root: bool) -> Iterable[str]:
-    """Arguments of every single-user server (no news pop-up; a closed tab's kernel freed after an idle hour)."""
+    """Arguments of every single-user server: no news pop-up, a closed tab's kernel freed after an idle hour."""
     yield f"--LabApp.app_settings_dir={ROOT / 'jupyter' / 'settings'}"
     yield "--MappingKernelManager.cull_idle_timeout=3600"
     yield "--MappingKernelManager.cull_interval=300"
     yield "--MappingKernelManager.cull_connected=False"
+    # A closing kernel drops its lesson copies on a database server (lessons.pristine); 5 s, the default, is not
+    # always enough on a busy machine, and a killed kernel's copies wait for that learner's next kernel.
+    yield "--KernelManager.shutdown_wait_time=15"
     if is_root:  # a container or CI runs as root; the servers run as the hub's user either way
         yield "--ServerApp.allow_root=True"
