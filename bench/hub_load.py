@@ -763,6 +763,11 @@ async def main_async(args: argparse.Namespace) -> int:
     url = parse_database_url(args.url, source="--url")
     if url.get_backend_name() != "postgresql":
         raise LoadTestError(f"the load test runs against PostgreSQL; --url is {mask(url)}")
+    try:
+        async with server_connection(url, "--url"):
+            pass
+    except Exception as error:  # unreachable, refused, no such role: the run cannot mean anything
+        raise LoadTestError(f"cannot use the PostgreSQL server at {mask(url)}: {error}") from None
     counts = [int(part) for part in str(args.learners).split(",")]
     if args.record:
         counts = [1]
