@@ -246,6 +246,8 @@ class Learner:
     peak_rss: int = 0
     peak_server_rss: int = 0
     peak_kernel_rss: int = 0
+    #: Proportional set size (shared pages split between the processes sharing them) at the end of each lesson.
+    pss: int = 0
     pids: set[int] = field(default_factory=set)
 
     @property
@@ -348,6 +350,9 @@ class Learner:
                     break
             run.seconds = time.perf_counter() - started
             run.cpu_seconds = _tree_cpu(self.kernel_pids())
+            server = self.server_process()
+            if server is not None:
+                self.pss = max(self.pss, _tree_pss([server.pid, *self.kernel_pids()]))
         finally:
             connection.close()
             # Closing the notebook shuts its kernel down, as JupyterLab's "Shut Down Kernel" does.
@@ -369,6 +374,14 @@ class Learner:
         with contextlib.suppress(psutil.Error):
             return [child.pid for child in server.children(recursive=True)]
         return []
+
+
+def _tree_pss(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error, AttributeError):
+            total += psutil.Process(pid).memory_full_info().pss
+    return total
 
 
 def _tree_cpu(pids: list[int]) -> float:
@@ -709,8 +722,9 @@ def table(results: list[RunResult]) -> str:
     rows = [
         "| N | hub up (s) | server ready (s) median / max | "
         + " | ".join(f"{lesson} (s) median / max" for lesson in LESSONS)
-        + " | memory per learner (MB) median / max | CPU per learner (s) | whole run (s) |",
-        "|---|---|---|" + "---|" * len(LESSONS) + "---|---|---|",
+        + " | memory per learner, RSS (MB) median / max | PSS (MB) median / max | kernel CPU per learner (s) "
+        "| whole run (s) |",
+        "|---|---|---|" + "---|" * len(LESSONS) + "---|---|---|---|",
     ]
     for result in results:
         per_lesson = [
@@ -723,7 +737,8 @@ def table(results: list[RunResult]) -> str:
             f"| {result.n} | {result.hub_seconds:.1f} | "
             f"{_median_max([lr.ready_seconds for lr in result.learners])} | "
             + " | ".join(per_lesson)
-            + f" | {_median_max(memory)} | {statistics.median(cpu):.1f} | {result.total_seconds:.0f} |"
+            + f" | {_median_max(memory)} | {_median_max([lr.pss / MB for lr in result.learners])}"
+            + f" | {statistics.median(cpu):.1f} | {result.total_seconds:.0f} |"
         )
     return "\n".join(rows)
 
@@ -739,19 +754,21 @@ def sizing(results: list[RunResult], class_sizes: tuple[int, ...] = (30, 100), b
     largest = max(results, key=lambda r: r.n)
     server = max(lr.peak_server_rss for lr in largest.learners) / MB
     kernel = max(lr.peak_kernel_rss for lr in largest.learners) / MB
+    pss = max(lr.pss for lr in largest.learners) / MB
     hub = largest.hub_rss / MB
     cpu = max(max(run.cpu_seconds for run in lr.lessons) for lr in largest.learners)
     lines = [
         f"Per learner (largest run, N={largest.n}): server {server:.0f} MB + one lesson's kernel {kernel:.0f} MB "
         f"(RSS peaks: shared libraries counted in each, so an upper bound); up to {cpu:.1f} CPU-s in the kernel for "
-        f"one lesson. Hub + proxy: {hub:.0f} MB.",
+        f"one lesson. Hub + proxy: {hub:.0f} MB. Server and kernel counted by PSS (shared pages split): {pss:.0f} MB.",
     ]
     for size in class_sizes:
         one_open = hub + size * (server + kernel)
         three_open = hub + size * (server + 3 * kernel)
         cores = max(2, math.ceil(size * cpu / burst_seconds))
         lines.append(
-            f"Class of {size}: {one_open / 1024:.1f} GB of memory with one lesson open per learner, "
+            f"Class of {size}: {one_open / 1024:.1f} GB of memory with one lesson open per learner by RSS "
+            f"({(hub + size * pss) / 1024:.1f} GB by PSS), "
             f"{three_open / 1024:.1f} GB with three (plus the OS and, if on the same machine, PostgreSQL); "
             f"{cores} cores for the whole class pressing Run All on one lesson at once and finishing within "
             f"{burst_seconds} s (a worst case: learners at their own pace need far fewer)."
