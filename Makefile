@@ -109,8 +109,9 @@ bench: seed
 
 # Every learner notebook run in JupyterLab in Debian's Chromium (.ci/install-chromium), through Run → Run All Cells,
 # on the server `make lab` starts (copies of the notebooks, a free port). Screenshots: build/e2e/.
+# Two workers, each with its own server and browser: a notebook waits on its kernel more than on the CPU.
 e2e: setup
-	$(PYTEST) -v --durations=25 e2e
+	$(PYTEST) -v -n 2 --dist load --durations=25 e2e
 
 api: seed
 	$(BIN)/python -m lessons.blog $(if $(filter-out file,$(origin HOST)),--host $(HOST)) $(if $(filter-out file,$(origin PORT)),--port $(PORT))

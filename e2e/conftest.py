@@ -38,11 +38,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: Under ``pytest -n 2`` (``make e2e``) each worker runs its own server and browser on half the notebooks.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Only this run's pictures: cleared once, by the process that starts the workers (or the only one)."""
+    if not hasattr(session.config, "workerinput"):
+        BUILD.mkdir(parents=True, exist_ok=True)
+        for old in BUILD.glob("*.png"):
+            old.unlink()
+
+
 @pytest.fixture(scope="session")
 def shots() -> Path:
     BUILD.mkdir(parents=True, exist_ok=True)
-    for old in BUILD.glob("*.png"):  # only this run's pictures
-        old.unlink()
     return BUILD
 
 
@@ -54,7 +64,8 @@ def lab(shots: Path) -> Iterator[Lab]:
         shutil.copy2(notebook, root / notebook.name)
     command = ["make", "--no-print-directory", "lab", f"PORT={free_port()}", f"LAB_ROOT={root}", f"VENV={sys.prefix}"]
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    log = (shots / "server.log").open("w", encoding="utf-8")
+    log_path = shots / f"server-{WORKER}.log"
+    log = log_path.open("w", encoding="utf-8")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               start_new_session=True)
     found: list[re.Match[str]] = []
@@ -74,7 +85,7 @@ def lab(shots: Path) -> Iterator[Lab]:
         time.sleep(0.2)
     try:
         if not found:
-            pytest.fail(f"make lab printed no URL (see {shots / 'server.log'})")
+            pytest.fail(f"make lab printed no URL (see {log_path})")
         yield Lab(url=found[0][1], token=found[0][2], root=root)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -9,7 +9,8 @@ Like Laravel's ``config/database.php`` reading ``DB_CONNECTION`` from ``.env``, 
 Two more settings matter when the course is shared:
 
     COURSE_DATA_DIR=~/course-data    # where generated databases and locks go (default: .data in the repository)
-    COURSE_NAMESPACE=alice           # your prefix on a shared database server (default: your login name)
+    COURSE_NAMESPACE=alice           # your prefix on a shared database server (default: your JupyterHub
+                                     # user name, else your login name)
 
 >>> from lessons.settings import get_settings
 >>> get_settings().backend in {"sqlite", "postgresql", "mysql"}
@@ -19,6 +20,7 @@ True
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import re
 from functools import lru_cache
@@ -77,7 +79,11 @@ class Settings(BaseSettings):
 
     @property
     def namespace(self) -> str:
-        """This learner's prefix for databases on a shared server: ``COURSE_NAMESPACE``, else the login name."""
+        """This learner's prefix for databases on a shared server.
+
+        ``COURSE_NAMESPACE``, else ``JUPYTERHUB_USER`` (on a JupyterHub, where every container's login is the same
+        ``jovyan``), else the login name.
+        """
         if self.COURSE_NAMESPACE is not None:
             cleaned = clean_namespace(self.COURSE_NAMESPACE)
             if not cleaned:
@@ -86,6 +92,9 @@ class Settings(BaseSettings):
                     "such as 'alice'."
                 )
             return cleaned
+        hub_user = os.environ.get("JUPYTERHUB_USER")  # JupyterHub names the learner in every server it starts
+        if hub_user and clean_namespace(hub_user):
+            return clean_namespace(hub_user)
         try:
             login = getpass.getuser()
         except (KeyError, OSError):  # no login name (a container started with an unknown uid)
@@ -115,10 +124,17 @@ def mask(url: URL | str) -> str:
 def clean_namespace(text: str) -> str:
     """A namespace as it can stand in a database name: lower case, ``[a-z0-9_]``, at most 16 characters.
 
-    >>> clean_namespace("Alice.Smith@Example")
-    'alice_smith_exam'
+    A name that is already one is kept. Any other gets a short digest of the original, so two learners whose names
+    clean to the same text (``Alice.Smith``, ``alice_smith``) or share a long prefix still get two namespaces.
+
+    >>> clean_namespace("alice"), clean_namespace("Alice.Smith@Example"), clean_namespace("alice.smith@example")
+    ('alice', 'alice_smit_ae95', 'alice_smit_fa09')
     """
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:NAMESPACE_MAX_LENGTH].strip("_")
+    cleaned = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if (cleaned == text and len(cleaned) <= NAMESPACE_MAX_LENGTH) or not cleaned:
+        return cleaned
+    digest = hashlib.sha256(text.encode()).hexdigest()[:4]
+    return f"{cleaned[: NAMESPACE_MAX_LENGTH - 6].strip('_')}_{digest}"
 
 
 def parse_database_url(text: str, source: str = "DATABASE_URL") -> URL:

@@ -144,7 +144,7 @@ def home_page() -> str:
     """The home page: the README's opening paragraph and its course map, each lesson linked to its page."""
     readme = README.read_text()
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
-    course_map = re.sub(r"\]\(notebooks/(\d\d-[\w-]+\.ipynb)\)", r"](\1)", readme_section("Course map", readme))
+    course_map = re.sub(r"\]\(notebooks/(\d\d[a-z]?-[\w-]+\.ipynb)\)", r"](\1)", readme_section("Course map", readme))
     if "](notebooks/" in course_map:
         raise SiteError("the README's course map links a notebook that is not a lesson in notebooks/NN-name.ipynb")
     toctree = "\n".join(

@@ -77,6 +77,13 @@ async def postgres_db(request: pytest.FixtureRequest) -> AsyncIterator[LessonDat
 
 
 @pytest.fixture(autouse=True)
+def no_progress_recording(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' checks are not a learner's: keep them out of .data/progress.json (tests/test_progress.py turns
+    recording back on, into a folder of its own)."""
+    monkeypatch.setenv("COURSE_PROGRESS", "off")
+
+
+@pytest.fixture(autouse=True)
 def frozen_clock() -> None:
     clock.freeze()
     yield

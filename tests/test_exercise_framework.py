@@ -203,3 +203,23 @@ async def test_a_check_says_the_same_thing_every_time_it_runs() -> None:
     exercise = exercises.get("02.create_user")
     first, second = [(await exercise.check(lesson02.create_user)).message for _ in range(2)]
     assert first == second
+
+
+def test_every_hint_prints_within_the_text_width(capsys: pytest.CaptureFixture[str]) -> None:
+    """A hint is read in a notebook window: no line runs past 88 columns, so none wraps mid-word there."""
+    from lessons.exercises.framework import TEXT_WIDTH, all_exercises
+
+    for exercise in all_exercises():
+        for number in range(1, len(exercise.hints) + 1):
+            exercise.hint(number)
+    printed = capsys.readouterr().out.splitlines()
+    too_long = [line for line in printed if len(line) > TEXT_WIDTH and " " in line.strip()]
+    assert printed and not too_long, too_long[:3]
+
+
+def test_a_long_result_is_wrapped_between_words() -> None:
+    from lessons.exercises.framework import Result
+
+    shown = repr(Result("failed", "your function returned the wrong rows: " + "users.password_hash " * 8))
+    assert all(len(line) <= 88 for line in shown.splitlines())
+    assert "users.password_hash" in shown.splitlines()[1]  # an identifier is never split

@@ -1,4 +1,5 @@
-"""What lesson 05 claims about the query builder holds on every backend (and keeps holding after upgrades)."""
+"""What lessons 05a (the query builder) and 05b (joins and subqueries) claim holds on every backend (and keeps
+holding after upgrades)."""
 
 from __future__ import annotations
 

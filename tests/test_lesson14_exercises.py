@@ -1,5 +1,5 @@
 """Lesson 14's claims, on every backend: the query parsers that reject user input, ERRATA 6's ``Computed``,
-audit rows that vanish with a rollback, and a notebook whose solutions are the checkers' references."""
+audit rows that vanish with a rollback, and notebooks (14c, 14d) whose solutions are the checkers' references."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lessons.exercises import lesson14c, lesson14d
 from lessons.models import Post
 from lessons.settings import ROOT
 
-NOTEBOOK = ROOT / "solutions" / "14-exercises.ipynb"
+SOLUTIONS = ROOT / "solutions"
 AWKWARD = ['C++ & (rust) OR "unclosed', "'; DROP TABLE posts; --"]
 
 
@@ -33,11 +33,18 @@ def _search_vector(persisted: bool | None) -> Column:
 
 
 def test_terms_keep_words_and_phrases_and_drop_every_operator() -> None:
-    terms = lesson14c.PostSearch().terms
+    def terms(query: str) -> list[str]:
+        return lesson14c.search_terms(query, "sqlite")
+
     assert terms('C++ & (rust) OR "unclosed') == ["C", "rust", "OR", "unclosed"]
     assert terms('"flimwick  marmalade" toast') == ["flimwick marmalade", "toast"]
     assert terms("'; DROP TABLE posts; --") == ["DROP", "TABLE", "posts"]
     assert terms("%_%") == terms('"') == terms("") == []
+
+
+def test_terms_on_mariadb_leave_out_what_innodb_never_indexes() -> None:
+    # A required +the or +ab would match nothing: InnoDB indexes no stopword and no word under 3 letters.
+    assert lesson14c.search_terms('The ab zorblax "the end"', "mysql") == ["the end", "zorblax"]
 
 
 def test_offline_computed_without_persisted_has_no_stored() -> None:
@@ -118,19 +125,28 @@ async def test_audit_rows_share_the_transaction_and_bulk_statements_skip_them(db
     assert (row.action, row.user_id, row.changes["title"]) == ("insert", 3, [None, "Kept"])
 
 
-def _solution_cell(marker: str) -> str:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+def _solution_cell(lesson: str, marker: str) -> str:
+    notebook = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4)
     return next(cell.source for cell in notebook.cells if cell.cell_type == "code" and marker in cell.source)
 
 
-def test_the_notebook_solves_with_the_checkers_references() -> None:
-    # q.solution() prints the module's reference: the notebook's solution must be the same code.
-    search = _solution_cell("class PostSearch:\n    \"\"\"")
-    solved = search[search.index("class PostSearch:\n    \"\"\"") : search.index("# END SOLUTION")].rstrip()
-    assert solved == inspect.getsource(lesson14c.PostSearch).rstrip()
-    audit = _solution_cell("def track_changes(")
+@pytest.mark.parametrize(
+    "reference",
+    [lesson14c.install_search_index, lesson14c.search_terms, lesson14c.matching_post_ids, lesson14c.PostSearch],
+    ids=lambda reference: reference.__name__,
+)
+def test_the_full_text_notebook_solves_each_step_with_the_checkers_references(reference: object) -> None:
+    # q.solution() prints the module's reference: each step's solution in 14c must be the same code.
+    source = inspect.getsource(reference).rstrip()
+    head = source.splitlines()[0]
+    cell = _solution_cell("14c-full-text-search", "\n" + head + "\n")
+    region = cell[cell.index("# BEGIN SOLUTION") : cell.index("# END SOLUTION")]
+    assert source in region
+
+
+def test_the_audit_notebook_solves_with_the_checkers_reference() -> None:
+    audit = _solution_cell("14d-audit-log", "def track_changes(")
     body = audit[audit.index("# BEGIN SOLUTION\n") + len("# BEGIN SOLUTION\n") : audit.index("    # END SOLUTION")]
     reference = inspect.getsource(lesson14d.track_changes)
     reference_body = reference[reference.index('"""\n', reference.index('"""') + 3) + 4 :]
     assert body.rstrip() == reference_body.rstrip()
-

@@ -4,6 +4,7 @@ keeps nothing half-built. Each test works in a data folder of its own (``COURSE_
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -141,3 +142,13 @@ def test_a_fresh_copy_is_quick_once_the_pristine_file_is_verified(lesson_size: s
     assert result.returncode == 0, result.stderr
     # Not a speed test (bench/ measures that): a copy must not rebuild or re-hash the pristine file each time.
     assert float(result.stdout) < 1.0
+
+
+def test_learners_whose_names_clean_alike_get_separate_namespaces() -> None:
+    from lessons.settings import NAMESPACE_MAX_LENGTH, clean_namespace
+
+    names = ["alice", "Alice", "alice.smith", "alice_smith", "Alice.Smith", "alexander_the_great", "alexander_the_grey"]
+    spaces = [clean_namespace(name) for name in names]
+    assert len(set(spaces)) == len(names), spaces
+    assert all(len(space) <= NAMESPACE_MAX_LENGTH and re.fullmatch(r"[a-z0-9_]+", space) for space in spaces)
+    assert clean_namespace("alice") == "alice"  # a name that is already a namespace is kept as it is

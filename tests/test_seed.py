@@ -107,13 +107,18 @@ def silent_server() -> Iterator[int]:
 @pytest.mark.parametrize("driver", ["postgresql+asyncpg", "mysql+aiomysql"])
 def test_a_server_that_never_answers_is_one_sentence_within_seconds(driver: str, silent_server: int) -> None:
     started = time.monotonic()
+    run_seed("--size", "huge")  # what starting Python and failing at once costs on this machine, now
+    startup = time.monotonic() - started
+    started = time.monotonic()
     result = run_seed("--url", f"{driver}://app@127.0.0.1:{silent_server}/test")
-    elapsed = time.monotonic() - started
+    waited = time.monotonic() - started - startup
     assert result.returncode == 2
     assert f"did not answer within {CONNECT_TIMEOUT_SECONDS} s" in result.stderr
     assert "--url" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert elapsed < CONNECT_TIMEOUT_SECONDS + 15  # was 60 s (PostgreSQL) and 2 min 18 s (MariaDB)
+    # It gives up at the timeout, not at the driver's own (60 s on PostgreSQL, 2 min 18 s on MariaDB); the
+    # start-up is measured beside it, so a busy machine does not fail this.
+    assert waited < CONNECT_TIMEOUT_SECONDS + 20
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
-from lessons import database
+from lessons import database, progress
 from lessons.sql import QueryCounter, _listening
 
 Status = Literal["passed", "unattempted", "failed"]
@@ -65,7 +65,7 @@ class Result:
 
     def __repr__(self) -> str:
         label = {"passed": "✅ Correct", "unattempted": "⬜ Not attempted yet", "failed": "❌ Not yet"}[self.status]
-        return f"{label}: {self.message}"
+        return wrap_text(f"{label}: {self.message}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -82,6 +82,28 @@ def describe(error: BaseException) -> str:
     from lessons.traps import describe as describe_error
 
     return describe_error(error).rstrip().removesuffix(":")
+
+
+#: What a learner reads (results, hints) is wrapped to this width, between words: the same in every window.
+TEXT_WIDTH = 88
+
+
+def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
+    """Wrap each line of ``text`` longer than ``width`` between words; continuation lines are indented.
+
+    Words are never split (a long identifier or URL stays whole) and short lines are left as they are.
+
+    >>> print(wrap_text("Hint 1 of 2: " + "word " * 20, width=40))
+    Hint 1 of 2: word word word word word
+        word word word word word word word
+        word word word word word word word
+        word
+    """
+    return "\n".join(
+        textwrap.fill(line, width=width, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+        if len(line) > width else line
+        for line in text.splitlines() or [""]
+    )
 
 
 def reason(prefix: str, detail: Any = "") -> str:
@@ -488,8 +510,14 @@ class Exercise:
         """Judge ``answer`` (your function) on a fresh database. Returns a :class:`Result`; never raises.
 
         Returns within :data:`CHECK_TIMEOUT_SECONDS` plus a bounded cleanup, whatever the answer does
-        (short of blocking the event loop itself).
+        (short of blocking the event loop itself). The result is recorded for the learner (``lessons.progress``),
+        silently: recording never prints and never changes the result.
         """
+        result = await self._checked(answer)
+        progress.record(self.id, result.status)
+        return result
+
+    async def _checked(self, answer: Any) -> Result:
         if answer is None or answer is Ellipsis:
             return Result("unattempted", "write your answer above, then run this cell again.")
         if inspect.iscoroutine(answer):
@@ -552,7 +580,7 @@ class Exercise:
             print(f"There are {len(self.hints)} hints: hint(1) to hint({len(self.hints)}).")
             return
         more = f" (more: hint({number + 1}))" if number < len(self.hints) else ""
-        print(f"Hint {number} of {len(self.hints)}{more}: {self.hints[number - 1]}")
+        print(wrap_text(f"Hint {number} of {len(self.hints)}{more}: {self.hints[number - 1]}"))
 
     def solution(self) -> None:
         """Print a reference solution (yours may differ and still be right: the checker judges behaviour)."""

@@ -1,4 +1,5 @@
-"""Practice for lesson 05: aggregate with a join, group and filter the groups; find rows with no match."""
+"""Practice for lessons 05a and 05b: a search filter that groups and/or and escapes LIKE wildcards (05a); aggregate
+with a join, group and filter the groups, and find rows with no match (05b)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -18,10 +19,181 @@ from lessons.exercises.framework import (
     gave_away,
     register,
     show,
+    statements,
     unique_email,
     with_extra_rows,
 )
 from lessons.models import Post, User
+
+# --------------------------------------------------------------------------------------------------------------
+# 05.search_users: a search box: active AND (name OR email), with the user's % and _ taken literally
+# --------------------------------------------------------------------------------------------------------------
+
+
+async def search_users(session: AsyncSession, term: str) -> list[int]:
+    ids = await session.scalars(
+        select(User.id).where(
+            User.is_active,
+            or_(User.name.icontains(term, autoescape=True), User.email.icontains(term, autoescape=True)),
+        )
+    )
+    return list(ids)
+
+
+async def _right_escaped_by_hand(session: AsyncSession, term: str) -> list[int]:
+    # Escape LIKE's wildcards (and the escape character itself), then lower-case both sides.
+    pattern = "%" + term.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    name_matches = func.lower(User.name).like(pattern, escape="!")
+    email_matches = func.lower(User.email).like(pattern, escape="!")
+    return list(await session.scalars(select(User.id).where(User.is_active.is_(True) & (name_matches | email_matches))))
+
+
+async def _right_built_step_by_step(session: AsyncSession, term: str) -> list[User]:
+    statement = select(User).where(User.is_active)
+    statement = statement.where(
+        or_(User.name.icontains(term, autoescape=True), User.email.icontains(term, autoescape=True))
+    )
+    statement = statement.order_by(User.id)
+    return list(await session.scalars(statement))
+
+
+async def _wrong_wildcards(session: AsyncSession, term: str) -> list[int]:
+    # The chapter's search: injection-safe, but % and _ in the term still match anything.
+    pattern = f"%{term}%"
+    return list(
+        await session.scalars(
+            select(User.id).where(User.is_active, or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        )
+    )
+
+
+async def _wrong_grouping(session: AsyncSession, term: str) -> list[int]:
+    # active AND name OR email: the email match escapes the is_active condition.
+    name_matches = User.name.icontains(term, autoescape=True)
+    email_matches = User.email.icontains(term, autoescape=True)
+    return list(await session.scalars(select(User.id).where(or_(and_(User.is_active, name_matches), email_matches))))
+
+
+async def _wrong_forgot_to_reassign(session: AsyncSession, term: str) -> list[int]:
+    statement = select(User.id).where(User.is_active)
+    statement.where(or_(User.name.icontains(term, autoescape=True), User.email.icontains(term, autoescape=True)))
+    return list(await session.scalars(statement))
+
+
+async def _wrong_name_only(session: AsyncSession, term: str) -> list[int]:
+    return list(
+        await session.scalars(select(User.id).where(User.is_active, User.name.icontains(term, autoescape=True)))
+    )
+
+
+@register
+class SearchUsers(Exercise):
+    id = "05.search_users"
+    title = "A search box: active users whose name or email contains the term, wildcards taken literally"
+    hints = [
+        "Two conditions must both hold: the user is active, AND (the name matches OR the email matches). Group "
+        "the OR with or_() so that the active condition applies to both alternatives.",
+        "% and _ in the term are LIKE wildcards. User.name.icontains(term, autoescape=True) escapes them, ignores "
+        "case and adds the %…% for you.",
+        "select(User.id).where(User.is_active, or_(<name match>, <email match>)). If you build the statement in "
+        "steps, reassign it: statement = statement.where(...); a bare statement.where(...) changes nothing.",
+    ]
+    reference = search_users
+    right_answers = [search_users, _right_escaped_by_hand, _right_built_step_by_step]
+    wrong_answers = [_wrong_wildcards, _wrong_grouping, _wrong_forgot_to_reassign, _wrong_name_only]
+
+    async def judge(self, answer: Any, db: LessonDatabase) -> str:
+        # Users the seed does not have: literal % and _ in names and emails, look-alikes that only a wildcard
+        # matches, and inactive users who match by name or only by email.
+        added = await with_extra_rows(
+            db,
+            User(name="Checker snake_case", email=unique_email("search")),
+            User(name="Checker snakeXcase", email=unique_email("search")),
+            User(name="Checker Mail", email=unique_email("snake_case")),
+            User(name="Checker 100% Sure", email=unique_email("search")),
+            User(name="Checker 1000 Days", email=unique_email("search")),
+            User(name="Checker Snake_Case Retired", email=unique_email("search"), is_active=False),
+            User(name="Checker Gone", email=unique_email("snake_case"), is_active=False),
+        )
+        by_id = {user.id: user for user in added}
+        async with db.Session() as session:
+            everyone = (await session.execute(select(User.id, User.name, User.email, User.is_active))).all()
+        active = {row.id for row in everyone if row.is_active}
+
+        def described(user_id: int) -> str:
+            user = by_id[user_id]
+            state = "active" if user.is_active else "inactive"
+            return f"user {user_id} ({state}, name {user.name!r}, email {user.email!r})"
+
+        reports = []
+        for term in ("E_C", "100%"):
+            expected = {
+                row.id
+                for row in everyone
+                if row.is_active and (term.lower() in row.name.lower() or term.lower() in row.email.lower())
+            }
+            async with db.Session() as session:
+                with count_statements() as queries:
+                    got = _ids(await self.call(answer, session, term))
+            found = set(got)
+            if found == expected:
+                if len(got) != len(found):
+                    raise Incorrect(f"for {term!r} you returned some ids twice ({len(got)} ids, {len(found)} users).")
+                if queries.count != 1:
+                    raise Incorrect(
+                        f"the ids for {term!r} are right, but your function ran {statements(queries.count)}; "
+                        "let the database filter, in one SELECT."
+                    )
+                reports.append(f"{term!r} found {len(found)}")
+                continue
+            if found == active and len(active) > len(expected):
+                raise Incorrect(
+                    f"for {term!r} you returned every active user ({len(found)}): the search never reached the "
+                    "query. .where() returns a new statement; write statement = statement.where(...)."
+                )
+            inactive = sorted(found & set(by_id) - active)
+            if inactive:
+                only_by_email = [user_id for user_id in inactive if term.lower() not in by_id[user_id].name.lower()]
+                if only_by_email:
+                    raise Incorrect(
+                        gave_away(
+                            described(only_by_email[0]),
+                            f"it matches {term!r} by email only, and it is not active. Group the alternatives: "
+                            "active AND (name OR email), i.e. .where(User.is_active, or_(name_match, email_match)).",
+                        )
+                    )
+                raise Incorrect(gave_away(described(inactive[0]), "only active users may be found."))
+            wild = sorted(found & set(by_id) - expected)
+            if wild:
+                raise Incorrect(
+                    gave_away(
+                        described(wild[0]),
+                        f"neither its name nor its email contains {term!r}; % and _ in the term acted as LIKE "
+                        "wildcards. "
+                        "Escape them: .icontains(term, autoescape=True).",
+                    )
+                )
+            missing = sorted(expected - found)
+            ours = [user_id for user_id in missing if user_id in by_id]
+            if ours:
+                user = by_id[ours[0]]
+                where = "name" if term.lower() in user.name.lower() else "email"
+                hint = "search the email too" if where == "email" else "compare ignoring case (ilike/icontains)"
+                raise Incorrect(
+                    gave_away(
+                        described(ours[0]),
+                        f"its {where} contains {term!r} (ignoring case), yet you left it out: {hint}.",
+                    )
+                )
+            extra = sorted(found - expected)[:5]
+            raise Incorrect(
+                f"for {term!r} you returned {len(found)} users, {len(expected)} were expected"
+                + (f"; missing e.g. {missing[:5]}" if missing else "")
+                + (f"; not expected e.g. {extra}" if extra else "")
+                + "."
+            )
+        return f"{' and '.join(reports)}: only active users, wildcards taken literally, each in one statement."
+
 
 # --------------------------------------------------------------------------------------------------------------
 # 05.top_publishers: users with more than N published posts, most first

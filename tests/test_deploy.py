@@ -1,0 +1,169 @@
+"""What can be checked of deploy/ on a machine without Docker or Kubernetes.
+
+The image recipe installs exactly the lock, hash-checked, and copies files that exist; the Helm values parse and
+name the image the README builds; the first-start hook copies the course once and never over a learner's work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lessons.settings import ROOT, Settings
+
+DEPLOY = ROOT / "deploy"
+
+
+def instructions() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments), continuation lines joined, comments left out."""
+    joined: list[str] = []
+    pending = ""
+    for line in (DEPLOY / "Dockerfile").read_text().splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        pending += line.rstrip().removesuffix("\\") + " " if line.rstrip().endswith("\\") else line.strip()
+        if not line.rstrip().endswith("\\"):
+            joined.append(" ".join(pending.split()))
+            pending = ""
+    return [(line.split(" ", 1)[0].upper(), line.split(" ", 1)[1]) for line in joined]
+
+
+def values() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "values.yaml").read_text())
+
+
+def readme() -> str:
+    return (DEPLOY / "README.md").read_text()
+
+
+def test_the_image_starts_from_a_pinned_python_311() -> None:
+    steps = instructions()
+    assert steps[0][0] == "FROM"
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", steps[0][1]), steps[0][1]
+
+
+def test_the_image_installs_exactly_the_lock_with_hashes_then_the_course_without_dependencies() -> None:
+    runs = [arguments for instruction, arguments in instructions() if instruction == "RUN"]
+    installs = [command for run in runs for command in run.split("&&") if "pip install" in command]
+    assert len(installs) == 2, installs
+    lock_install, course_install = (shlex.split(command) for command in installs)
+    assert "--require-hashes" in lock_install
+    assert lock_install[lock_install.index("-r") + 1] == "/opt/course/requirements.lock"
+    assert "--no-deps" in course_install and course_install[-1] == "/opt/course"
+    copied = {
+        arguments.split()[-1]: arguments.split()[0]
+        for instruction, arguments in instructions()
+        if instruction == "COPY"
+    }
+    assert copied["/opt/course/requirements.lock"] == "requirements.lock"
+
+
+def test_every_path_the_image_copies_exists_and_is_let_through_the_dockerignore() -> None:
+    sources = [arguments.split()[0] for instruction, arguments in instructions() if instruction == "COPY"]
+    assert {"requirements.lock", "lessons", "notebooks", "deploy/course-first-start"} <= set(sources)
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    for source in sources:
+        assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which is not in the repository"
+        assert f"!{source}" in ignore or f"!{source}/" in ignore, f"{source} is not let through the .dockerignore"
+
+
+def test_the_image_is_what_zero_to_jupyterhub_expects() -> None:
+    steps = instructions()
+    assert ("USER", "1000") in steps and [s for s in steps if s[0] == "USER"][-1] == ("USER", "1000")
+    assert ("CMD", '["jupyterhub-singleuser"]') in steps
+    assert "jupyterhub-singleuser --version" in " ".join(arguments for _, arguments in steps)
+    assert not [arguments for instruction, arguments in steps if instruction == "ADD"]  # COPY, never ADD
+    environment = " ".join(arguments for instruction, arguments in steps if instruction == "ENV")
+    assert "COURSE_DATA_DIR=/home/jovyan/.data" in environment
+    assert values()["singleuser"]["storage"]["homeMountPath"] == "/home/jovyan"
+    assert values()["singleuser"]["extraEnv"]["COURSE_DATA_DIR"] == "/home/jovyan/.data"
+
+
+def test_the_lock_brings_jupyterhub_singleuser_when_the_course_requires_jupyterhub() -> None:
+    if not re.search(r"^jupyterhub==", (ROOT / "requirements.txt").read_text(), re.MULTILINE):
+        pytest.skip("requirements.txt pins no jupyterhub yet (make hub adds it): the image build would stop there")
+    assert re.search(r"^jupyterhub==\S+ \\$", (ROOT / "requirements.lock").read_text(), re.MULTILINE)
+
+
+def test_the_values_name_the_image_the_readme_builds_and_pushes() -> None:
+    image = values()["singleuser"]["image"]
+    reference = f"{image['name']}:{image['tag']}"
+    text = readme()
+    assert f"docker build -f deploy/Dockerfile -t {reference} ." in text
+    assert f"docker push {reference}" in text
+    assert f"-t {reference} ." in (DEPLOY / "Dockerfile").read_text()
+    init = values()["singleuser"]["initContainers"]
+    assert [container["image"] for container in init] == [reference]
+
+
+def test_the_readme_pins_the_chart_and_uses_the_values_file() -> None:
+    text = readme()
+    match = re.search(r"helm upgrade --install \S+ jupyterhub/jupyterhub --version (\S+)", text)
+    assert match and re.fullmatch(r"\d+\.\d+\.\d+", match.group(1)), "pin the chart version in the README"
+    assert "--values deploy/values.yaml" in text
+
+
+def test_the_database_url_comes_from_the_secret_the_readme_creates() -> None:
+    reference = values()["singleuser"]["extraEnv"]["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+    assert f"create secret generic {reference['name']} " in readme()
+    assert f"--from-literal={reference['key']}=postgresql+asyncpg://" in readme()
+
+
+def test_the_hub_has_instructors_no_default_password_and_culls_idle_servers() -> None:
+    config = values()
+    assert config["hub"]["config"]["Authenticator"]["admin_users"]
+    assert "Dummy" not in config["hub"]["config"]["JupyterHub"]["authenticator_class"]
+    assert not re.search(r"^\s*password\s*:", (DEPLOY / "values.yaml").read_text(), re.MULTILINE)
+    assert config["cull"]["enabled"] is True and config["cull"]["timeout"] > 0
+    memory = config["singleuser"]["memory"]
+    assert _bytes(memory["guarantee"]) <= _bytes(memory["limit"])
+    hook = config["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"]
+    assert hook == ["course-first-start"]
+    assert "course-class" in config["hub"]["extraConfig"]["course-instructor"]
+    assert "/srv/class" in config["hub"]["extraConfig"]["course-instructor"]
+    assert "python -m lessons.progress --class /srv/class" in readme()
+    compile(config["hub"]["extraConfig"]["course-instructor"], "extraConfig", "exec")  # valid Python
+
+
+def _bytes(size: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([KMG]?)", str(size)).groups()  # type: ignore[union-attr]
+    return int(number) * {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}[unit]
+
+
+def _first_start(home: Path, **env: str) -> None:
+    environment = {"PATH": os.environ["PATH"], "HOME": str(home), "COURSE_ROOT": str(ROOT), **env}
+    subprocess.run([str(DEPLOY / "course-first-start")], env=environment, check=True, timeout=60)
+
+
+def test_the_first_start_copies_the_notebooks_once_and_never_over_a_learners_work(tmp_path: Path) -> None:
+    _first_start(tmp_path)
+    copied = sorted(path.name for path in (tmp_path / "notebooks").glob("*.ipynb"))
+    assert copied == sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+    assert (tmp_path / ".data").is_dir() and not (tmp_path / "solutions").exists()
+    mine = tmp_path / "notebooks" / "00-setup.ipynb"
+    mine.write_text("my work")
+    _first_start(tmp_path)
+    assert mine.read_text() == "my work"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".data", "notebooks"]  # no temporary folder left
+
+
+def test_an_instructors_first_start_also_copies_the_solutions(tmp_path: Path) -> None:
+    _first_start(tmp_path, COURSE_INSTRUCTOR="1")
+    assert (tmp_path / "solutions" / "00-setup.ipynb").is_file()
+
+
+def test_on_a_hub_the_namespace_is_the_hub_user_unless_course_namespace_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("COURSE_NAMESPACE", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "Ada.Lovelace")
+    assert Settings().namespace == "ada_lovelace"
+    monkeypatch.setenv("COURSE_NAMESPACE", "ada")
+    assert Settings().namespace == "ada"
