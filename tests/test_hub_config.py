@@ -151,3 +151,9 @@ def test_the_instructor_notebook_runs_the_class_progress_command():
     notebook = nbformat.read(ROOT / "hub" / "class-progress.ipynb", as_version=4)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert '"lessons.progress", "--class"' in code and "--csv" in code
+
+
+def test_the_examples_in_course_hub_hold():
+    import doctest
+
+    assert doctest.testmod(course_hub).failed == 0
