@@ -17,7 +17,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check hub hub-proxy hub-load hub-expected clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -29,6 +29,8 @@ help:
 	@echo "make lock       regenerate requirements.lock (the pinned, hashed tree) after editing requirements.txt"
 	@echo "make seed-large build the large seed (10,000 users, 100,000 posts) for the performance lessons"
 	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
+	@echo "make hub        JupyterHub for a class on this machine (hub/README.md): HOST, HUB_PORT, HUB_INSTRUCTORS"
+	@echo "make hub-load N=5   N learners at once on the hub against PostgreSQL (HUB_LOAD_URL or TEST_POSTGRES_URL)"
 
 # The virtual environment is brought to the lock whenever requirements.lock or pyproject.toml changes: with uv
 # (bootstrapped from PyPI into .tools/, not into your system) when it can be had, else with pip. It says which ran.
@@ -121,6 +123,36 @@ site: setup
 
 site-check: setup
 	$(BIN)/python site/check.py
+
+# JupyterHub for a class on one machine (hub/README.md). The proxy, configurable-http-proxy, comes from npm with
+# the machine's Node.js, pinned with its whole tree in hub/proxy/package-lock.json, into .tools/ (never globally).
+HUB_PORT ?= 8000
+HUB_PROXY_DIR := .tools/hub-proxy
+HUB_PROXY := $(HUB_PROXY_DIR)/.installed
+$(HUB_PROXY): hub/proxy/package.json hub/proxy/package-lock.json
+	@command -v npm >/dev/null || { echo "error: make hub needs Node.js 20+ and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	@rm -rf $(HUB_PROXY_DIR) && mkdir -p $(HUB_PROXY_DIR) && cp hub/proxy/package.json hub/proxy/package-lock.json $(HUB_PROXY_DIR)/
+	@cd $(HUB_PROXY_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@echo "setup: installed configurable-http-proxy $$(node -p 'require("./$(HUB_PROXY_DIR)/node_modules/configurable-http-proxy/package.json").version') into $(HUB_PROXY_DIR)"
+	@touch $@
+
+hub-proxy: $(HUB_PROXY)
+
+# Both seeds first: every learner's home links them instead of seeding its own.
+hub: setup seed seed-large $(HUB_PROXY)
+	@echo "Starting JupyterHub on http://$(HOST):$(HUB_PORT) (state in .hub/, Ctrl-C stops it and every learner's server)."
+	HOST=$(HOST) HUB_PORT=$(HUB_PORT) $(BIN)/jupyterhub -f hub/jupyterhub_config.py
+
+# The load test: N simulated learners sign in, start their servers and run lessons 02 and 04 at once through the
+# hub, on PostgreSQL; every output must equal hub/expected/ (make hub-expected records those, once).
+N ?= 5
+HUB_LOAD_URL ?= $(TEST_POSTGRES_URL)
+HUB_LOAD_TIMEOUT ?= 600
+hub-load: setup $(HUB_PROXY)
+	$(BIN)/python -m bench.hub_load --learners $(N) --timeout $(HUB_LOAD_TIMEOUT) $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
+
+hub-expected: setup $(HUB_PROXY)
+	$(BIN)/python -m bench.hub_load --learners 1 --record $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
 
 clean:
 	rm -rf .data .pytest_cache .ruff_cache .venv-3.* site/_build
