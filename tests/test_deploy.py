@@ -163,7 +163,9 @@ def test_on_a_hub_the_namespace_is_the_hub_user_unless_course_namespace_says_oth
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("COURSE_NAMESPACE", raising=False)
-    monkeypatch.setenv("JUPYTERHUB_USER", "Ada.Lovelace")
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada_lovelace")
     assert Settings().namespace == "ada_lovelace"
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada.lovelace")  # cleaned, and told apart from ada_lovelace
+    assert Settings().namespace.startswith("ada_lovela_") and Settings().namespace != "ada_lovelace"
     monkeypatch.setenv("COURSE_NAMESPACE", "ada")
     assert Settings().namespace == "ada"
