@@ -17,7 +17,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check hub hub-proxy hub-load hub-expected clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check hub hub-proxy hub-load hub-expected progress class-progress clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -31,6 +31,7 @@ help:
 	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
 	@echo "make hub        JupyterHub for a class on this machine (hub/README.md): HOST, HUB_PORT, HUB_INSTRUCTORS"
 	@echo "make hub-load N=5   N learners at once on the hub against PostgreSQL (HUB_LOAD_URL or TEST_POSTGRES_URL)"
+	@echo "make progress   your practice tasks: passed / tried / not started (make class-progress USERS=.hub/users CSV=class.csv)"
 
 # The virtual environment is brought to the lock whenever requirements.lock or pyproject.toml changes: with uv
 # (bootstrapped from PyPI into .tools/, not into your system) when it can be had, else with pip. It says which ran.
@@ -86,6 +87,9 @@ nbval: seed seed-large
 # The same lessons on PostgreSQL and MariaDB, when their URLs are set (.ci/run sets both).
 matrix: seed
 	@bash .ci/matrix
+
+# The course's own runs of the practice checks are not a learner's progress: they record nothing.
+test test-sqlite unit nbval matrix e2e hub-load hub-expected: export COURSE_PROGRESS = off
 
 test: lint unit nbval matrix sizes
 	@echo "make test: all checks passed."
@@ -153,6 +157,15 @@ hub-load: setup $(HUB_PROXY)
 
 hub-expected: setup $(HUB_PROXY)
 	$(BIN)/python -m bench.hub_load --learners 1 --record $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
+
+# Every check() a learner runs is recorded in their data folder (.data/progress.json), locally: their table…
+progress: setup
+	@$(BIN)/python -m lessons.progress
+
+# …and, for an instructor, the whole class from every learner's folder (on make hub: .hub/users), with a CSV.
+USERS ?= .hub/users
+class-progress: setup
+	@$(BIN)/python -m lessons.progress --class $(USERS) $(if $(CSV),--csv $(CSV))
 
 clean:
 	rm -rf .data .pytest_cache .ruff_cache .venv-3.* site/_build
