@@ -57,8 +57,12 @@ async def build_bench_database(name: str, *, index: bool = True) -> LessonDataba
         await session.commit()
     if not index:
         user_id_index = next(index for index in Post.__table__.indexes if index.name == "ix_posts_user_id")
-        async with bench.engine.begin() as conn:
-            await conn.run_sync(user_id_index.drop)
+        try:
+            async with bench.engine.begin() as conn:
+                await conn.run_sync(user_id_index.drop)
+        except Exception:
+            await bench.drop()  # refused (MariaDB): leave no copy behind
+            raise
     return bench
 
 

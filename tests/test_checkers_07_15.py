@@ -52,7 +52,7 @@ async def test_the_capstone_rejects_the_old_reference_patch_with_the_database_er
 
 #: The capstone's step checkers: what each tells a learner to fix.
 STEP_REASONS = [
-    ("15.task_model", lesson15._NaiveDueTask, "came back as 2025-02-01T17:00:00: naive"),
+    ("15.task_model", lesson15._NaiveDueTask, "Declare due with lessons.types.UTCDateTime"),
     ("15.task_model", lesson15._NoDefaultsTask, "(one with only a title and an owner) failed"),
     ("15.task_model", lesson15._BlogTableTask, "which the blog has already"),
     ("15.task_update_schema", lesson15._NullableEverywhere, '{"title": null} was accepted'),

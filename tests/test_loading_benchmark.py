@@ -14,6 +14,9 @@ from lessons.loader_default_models import Author, Book, add_authors_and_books
 from lessons.loading_benchmark import BENCH_USERS, POSTS_PER_USER, build_bench_database, measure_loading
 from lessons.sql import expect_queries
 
+# build_bench_database copies the database DATABASE_URL names, as in the lesson: run each test once per backend.
+pytestmark = pytest.mark.usefixtures("database_url_env")
+
 
 async def test_the_bench_has_ten_posts_per_user_and_the_statements_do_not_depend_on_the_machine(
     db: LessonDatabase,

@@ -515,6 +515,9 @@ BLOG_TABLES = {"users", "profiles", "posts", "comments", "roles", "user_roles"}
 PARIS_DUE = datetime(2025, 2, 1, 18, 0, tzinfo=timezone(timedelta(hours=1)))
 
 
+_AWARE_DUE = "Declare due with lessons.types.UTCDateTime (or another type that keeps it aware)."
+
+
 async def _answer_as_class(exercise: Exercise, answer: Any) -> Any:
     """A class is the answer itself; a function is called for it (the stub counts as not attempted)."""
     found = answer if isinstance(answer, type) else await exercise.call(answer)
@@ -575,7 +578,9 @@ class TaskModel(Exercise):
                     .order_by(mapper.primary_key[0])
                 )).all()
         except Exception as error:
-            raise Incorrect(f"{step} failed: {describe(error)}") from None
+            naive = "naive" in str(error)  # PostgreSQL refuses an aware datetime for a column without a time zone
+            advice = " (a due date with a time zone, +01:00): " + _AWARE_DUE if naive else ""
+            raise Incorrect(f"{step} failed{advice}: {describe(error)}") from None
         plain, due = tasks
         defaults = {"description": "", "done": False, "priority": "normal", "due": None}
         got = {field: getattr(plain, field) for field in defaults}
@@ -585,7 +590,7 @@ class TaskModel(Exercise):
                             f"are {defaults}.")
         if due.due is None or due.due.tzinfo is None:
             raise Incorrect(f"a due date stored as {PARIS_DUE.isoformat()} came back as {_shown(due.due)}: naive. "
-                            "Declare due with lessons.types.UTCDateTime (or another type that keeps it aware).")
+                            + _AWARE_DUE)
         if due.due != PARIS_DUE:
             raise Incorrect(f"a due date stored as {PARIS_DUE.isoformat()} came back as {due.due.isoformat()}: "
                             "another instant.")
