@@ -49,3 +49,13 @@ async def test_the_garbage_collector_comes_back_after_an_error() -> None:
     with pytest.raises(RuntimeError):
         await compare_ways({"broken": failing}, None, runs={"broken": 1})
     assert gc.isenabled()
+
+
+async def test_cpu_time_and_what_each_way_returned_are_kept() -> None:
+    async def way(argument: int) -> int:
+        return argument * 2
+
+    comparison = await compare_ways({"double": way}, 21, runs={"double": 2})
+    assert comparison.returned == {"double": 42}
+    assert len(comparison.cpu["double"]) == 2 and all(cpu >= 0 for cpu in comparison.cpu["double"])
+    assert set(comparison.best_cpu()) == {"double"}

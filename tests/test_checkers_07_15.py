@@ -50,6 +50,42 @@ async def test_the_capstone_rejects_the_old_reference_patch_with_the_database_er
     assert 'with {"title": null} answered 500: the route raised IntegrityError' in result.message
 
 
+#: The capstone's step checkers: what each tells a learner to fix.
+STEP_REASONS = [
+    ("15.task_model", lesson15._NaiveDueTask, "Declare due with lessons.types.UTCDateTime"),
+    ("15.task_model", lesson15._NoDefaultsTask, "(one with only a title and an owner) failed"),
+    ("15.task_model", lesson15._BlogTableTask, "which the blog has already"),
+    ("15.task_update_schema", lesson15._NullableEverywhere, '{"title": null} was accepted'),
+    ("15.task_update_schema", lesson15._UpdateDueRequired, '{"due": null} was refused'),
+    ("15.task_update_schema", lesson15._UpdateEmptyTitle, '{"title": ""} was accepted'),
+    ("15.reading_routes", lesson15._wrong_n_plus_1_listing, "load the owners with selectinload"),
+    ("15.writing_routes", lesson15._wrong_delete_not_awaited, "the task is still there"),
+]
+
+
+@pytest.mark.parametrize(("exercise_id", "answer", "reason"), STEP_REASONS, ids=[r[1].__name__ for r in STEP_REASONS])
+async def test_each_capstone_step_says_what_to_fix(exercise_id: str, answer: Any, reason: str) -> None:
+    result = await exercises.get(exercise_id).check(answer)
+    assert result.status == "failed"
+    assert reason in result.message, result.message
+
+
+async def test_a_capstone_step_whose_router_is_still_the_stub_is_not_attempted() -> None:
+    def reading_routes() -> Any:
+        raise NotImplementedError
+
+    async def app_with_reading_routes(engine: Any, data: dict[str, Any]) -> Any:
+        return lesson15_reference.assemble(await lesson15_reference.prepare(engine, data), reading_routes())
+
+    result = await exercises.get("15.reading_routes").check(app_with_reading_routes)
+    assert result.status == "unattempted", result.message
+
+
+async def test_the_model_step_takes_the_class_itself() -> None:
+    assert (await exercises.get("15.task_model").check(lesson15_reference.Task)).status == "passed"
+    assert (await exercises.get("15.task_update_schema").check(lesson15_reference.TaskUpdate)).status == "passed"
+
+
 @pytest.fixture
 async def client(db: LessonDatabase) -> AsyncIterator[httpx.AsyncClient]:
     app = await lesson15_reference.build_task_manager(db.engine, lesson15.checker_data())

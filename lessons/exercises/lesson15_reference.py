@@ -155,9 +155,9 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_db)]
 
 
-def task_router(lister: Any = list_tasks, remover: Any = remove_task) -> APIRouter:
-    """The ``/tasks`` routes; ``lister`` and ``remover`` are the CRUD functions they call."""
-    router = APIRouter(prefix="/tasks")
+def reading_routes(lister: Any = list_tasks, router: APIRouter | None = None) -> APIRouter:
+    """``GET /tasks``, ``GET /tasks/{task_id}`` and ``POST /tasks``; ``lister`` is the CRUD function for the list."""
+    router = router or APIRouter(prefix="/tasks")
 
     @router.get("", response_model=list[TaskRead])
     async def read_tasks(session: SessionDep, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
@@ -176,6 +176,13 @@ def task_router(lister: Any = list_tasks, remover: Any = remove_task) -> APIRout
         await session.commit()
         return await get_task(session, task.id)
 
+    return router
+
+
+def writing_routes(remover: Any = remove_task, router: APIRouter | None = None) -> APIRouter:
+    """``PATCH /tasks/{task_id}`` and ``DELETE /tasks/{task_id}``; ``remover`` deletes and commits."""
+    router = router or APIRouter(prefix="/tasks")
+
     @router.patch("/{task_id}", response_model=TaskRead)
     async def update_task(session: SessionDep, task_id: TaskId, body: TaskUpdate) -> Task:
         task = await get_task(session, task_id)
@@ -190,6 +197,11 @@ def task_router(lister: Any = list_tasks, remover: Any = remove_task) -> APIRout
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router
+
+
+def task_router(lister: Any = list_tasks, remover: Any = remove_task) -> APIRouter:
+    """All five ``/tasks`` routes; ``lister`` and ``remover`` are the CRUD functions they call."""
+    return writing_routes(remover, router=reading_routes(lister))
 
 
 async def prepare(engine: AsyncEngine, data: dict[str, Any]) -> async_sessionmaker[AsyncSession]:
