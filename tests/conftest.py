@@ -12,10 +12,13 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from lessons import clock
 from lessons.database import LessonDatabase, fresh_database
@@ -119,7 +122,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def _forget_jupyterhubs_session_listener() -> None:
+    """Importing JupyterHub (the hub tests do) hooks every SQLAlchemy ``Session`` in the process: on each delete it
+    expires the object's back-populated relationships, which loads them (an extra ``SELECT`` the lessons never
+    send). A learner's kernel never imports JupyterHub; the course's tests share a process with the hub's."""
+    orm = sys.modules.get("jupyterhub.orm")
+    listener = getattr(orm, "_notify_deleted_relationships", None)
+    if listener is not None and event.contains(Session, "persistent_to_deleted", listener):
+        event.remove(Session, "persistent_to_deleted", listener)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
+    _forget_jupyterhubs_session_listener()
     # Every check runs a full garbage collection (to catch a learner's un-awaited coroutines inside the check).
     # In a test process holding every imported module that costs ~0.4 s a check; freezing what exists after
     # collection leaves only the objects the tests create for the collector to walk.

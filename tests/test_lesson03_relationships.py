@@ -88,7 +88,7 @@ async def test_collections_change_with_the_sql_the_lesson_shows(db: LessonDataba
         with count_queries() as queries:
             user.posts.remove(user.posts[0])
             await session.commit()
-    assert [statement.sql.split()[0] for statement in queries.statements] == ["DELETE"]
+    assert [statement.sql.split()[0] for statement in queries.statements] == ["DELETE"], queries.statements
 
     # Replacing a one-to-one in one flush inserts before it deletes: the UNIQUE user_id refuses.
     async with db.Session() as session:
