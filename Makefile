@@ -80,8 +80,8 @@ unit: seed
 	$(PYTEST) -n 2 --dist worksteal tests
 
 # solutions/ strictly (every output compared); notebooks/ for errors only.
-# notebooks/ for errors. LEARNER_COPIES=skip leaves them out (CI, on the Pythons after the first, where the strict
-# run of solutions/ already runs every lesson cell).
+# notebooks/ for errors. LEARNER_COPIES=skip leaves them out on SQLite (CI: they run on PostgreSQL and MariaDB in
+# make matrix and in the browser in make e2e; the strict run of solutions/ runs every lesson cell).
 LEARNER_COPIES ?= nbval
 nbval: seed seed-large
 	$(NBVAL) -n 2 --dist loadfile --nbval solutions
