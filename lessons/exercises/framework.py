@@ -212,6 +212,23 @@ def is_stub(function: Any) -> bool:
 _ANSWER_RAISED = "_raised_by_the_answer"
 
 
+def _raised_by_a_stub(error: BaseException) -> bool:
+    """True when the function that raised is itself an untouched stub (an earlier step the answer calls).
+
+    >>> def step_one():
+    ...     raise NotImplementedError
+    >>> try:
+    ...     step_one()
+    ... except NotImplementedError as error:
+    ...     _raised_by_a_stub(error)
+    True
+    """
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and is_stub(frame.tb_frame.f_code)
+
+
 def raised_by_answer(error: BaseException) -> bool:
     """True when ``error`` came out of the learner's code (through :meth:`Exercise.call`), not the checker's."""
     seen: set[int] = set()
@@ -478,8 +495,9 @@ class Exercise:
     async def call(self, answer: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Await the learner's function with a time limit.
 
-        The untouched stub (a body of just ``raise NotImplementedError``) counts as not attempted; a
-        ``NotImplementedError`` from a function that has code of its own is the learner's error like any other.
+        The untouched stub (a body of just ``raise NotImplementedError``), or an answer that calls one (an earlier
+        step not written yet), counts as not attempted; a ``NotImplementedError`` raised by a function that has code
+        of its own is the learner's error like any other.
         """
         try:
             async with asyncio.timeout(ANSWER_TIMEOUT_SECONDS) as limit:
@@ -487,7 +505,7 @@ class Exercise:
                 if inspect.isawaitable(outcome):
                     outcome = await outcome
         except NotImplementedError as error:
-            if is_stub(answer):
+            if is_stub(answer) or _raised_by_a_stub(error):
                 raise Unattempted from None
             _mark(error)
             raise
