@@ -228,6 +228,19 @@ def check_sql(out: Path, parsed: dict[Path, Page]) -> str:
     return f"02-crud shows its executed SQL ({statement} …) in a cell output"
 
 
+def learner_stubs(notebook: nbformat.NotebookNode) -> list[str]:
+    """The first line each practice cell gets in the learner's copy in place of the answer (the stub)."""
+    from lessons.publish import strip_solutions
+
+    stubs = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and build.BEGIN.search(cell.source):
+            original = set(cell.source.splitlines())
+            new = [line for line in strip_solutions(cell.source).splitlines() if line.strip() and line not in original]
+            stubs.extend(new[-1:])  # the stub line itself (raise NotImplementedError, or a # STUB: line)
+    return stubs
+
+
 def check_solutions_folded(out: Path, parsed: dict[Path, Page]) -> str:
     """Every practice answer sits in a closed <details> "Show the solution", after the learner's stub."""
     problems, total = [], 0
@@ -242,7 +255,8 @@ def check_solutions_folded(out: Path, parsed: dict[Path, Page]) -> str:
             problems.append(f"{solution.stem}: {len(folds)} folded solution(s), expected {count}")
         if any(" open" in tag for tag in re.findall(r"<details[^>]*>", raw)):
             problems.append(f"{solution.stem}: a solution is unfolded when the page opens")
-        if count and raw.count("NotImplementedError") < count:
+        shown = normalize_space(html.unescape(re.sub(r"<[^>]+>", "", raw)))
+        if any(normalize_space(stub) not in shown for stub in learner_stubs(notebook)):
             problems.append(f"{solution.stem}: the learner's stub is not shown before each solution")
         if any("BEGIN SOLUTION" not in normalize_space(re.sub(r"<[^>]+>", "", body)) for body in folds):
             problems.append(f"{solution.stem}: a fold does not hold the answer")
