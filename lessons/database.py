@@ -17,6 +17,7 @@ lesson (:mod:`lessons.pristine` builds, verifies, copies and cleans up).
 from __future__ import annotations
 
 import atexit
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,4 +197,5 @@ def _remove_own_sqlite_copies() -> None:
     for db in list(_open.values()):
         if db.backend == "sqlite" and mine is not None and sqlite_path(db.url).stem.endswith(mine):
             for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{sqlite_path(db.url)}{suffix}").unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # Windows: still open; the next process removes it
+                    Path(f"{sqlite_path(db.url)}{suffix}").unlink(missing_ok=True)

@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import atexit
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
@@ -40,7 +39,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO
 
 from sqlalchemy import text
@@ -48,6 +47,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lessons import locks
 from lessons.connections import create_engine, server_connection
 from lessons.errors import ConfigurationError
 from lessons.models import Base
@@ -162,8 +162,10 @@ def owner_token() -> str:
     pid = os.getpid()
     if _owner is None or _owner[0] != pid:  # first use, or a forked child
         token = f"p{pid}x{secrets.token_hex(2)}"
-        handle = open(data_folder("owners") / f"{token}.lock", "w")  # noqa: SIM115 - held for the process's life
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle = open(data_folder("owners") / f"{token}.lock", "a")  # noqa: SIM115 - held for the process's life
+        if not locks.try_lock(handle):  # a token is new for each process: nobody else can hold its file
+            handle.close()
+            raise RuntimeError(f"the owner lock {handle.name} is held by another process")
         _owner = (pid, token, handle)
         atexit.register(_release_owner, pid)
     return _owner[1]
@@ -177,15 +179,38 @@ def current_owner_token() -> str | None:
 def _release_owner(pid: int) -> None:
     """At exit: drop this process's server copies, and forget its lock file when nothing of it is left.
 
-    If a copy cannot be dropped now (the server is gone, a transaction still holds it), the lock file stays
-    behind, released: the next process in this data folder sees the owner has ended and removes the copy.
+    If a copy cannot be dropped now (the server is gone, a transaction still holds it, or on Windows a connection
+    still holds an SQLite file open, which Windows will not delete), the lock file stays behind, released: the
+    next process in this data folder sees the owner has ended and removes the copy.
     """
     if _owner is None or _owner[0] != pid or os.getpid() != pid:
         return
-    _, _, handle = _owner
-    if not _server_copies or _drop_server_copies_now():  # SQLite copies go at exit in lessons.database
-        Path(handle.name).unlink(missing_ok=True)
-    handle.close()
+    _, token, handle = _owner
+    files_gone = _remove_own_sqlite_copies(token)
+    servers_gone = not _server_copies or _drop_server_copies_now()
+    locks.unlock(handle)
+    handle.close()  # before deleting it: Windows deletes no file that is open
+    if files_gone and servers_gone:
+        with contextlib.suppress(OSError):  # another process claiming it at this moment holds it open
+            Path(handle.name).unlink(missing_ok=True)
+
+
+def _remove_own_sqlite_copies(token: str) -> bool:
+    """Delete this process's SQLite copies beside the configured database file; True when none is left."""
+    try:
+        base = get_settings().url
+    except Exception:  # at exit, never fail: the next process cleans up
+        return True
+    if base.get_backend_name() != "sqlite":
+        return True
+    left = False
+    for owner, path in _abandoned_sqlite_files(base):
+        if owner == token:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # Windows: a connection still has it open
+                left = True
+    return not left
 
 
 def _drop_server_copies_now() -> bool:
@@ -217,15 +242,14 @@ def _claim_if_abandoned(token: str) -> Iterator[bool]:
         yield False
         return
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not locks.try_lock(handle):
             yield False
             return
         yield True
-        path.unlink(missing_ok=True)
     finally:
         handle.close()
+    with contextlib.suppress(OSError):  # after closing it (Windows deletes no open file); another may claim it now
+        path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -236,12 +260,14 @@ def _claim_if_abandoned(token: str) -> Iterator[bool]:
 @contextlib.asynccontextmanager
 async def file_lock(key: str) -> AsyncIterator[None]:
     """An inter-process lock in the data folder, so two processes never build the same pristine file at once."""
-    handle = open(data_folder("locks") / f"{safe_name(key)}.lock", "w")  # noqa: SIM115 - held across awaits
+    handle = open(data_folder("locks") / f"{safe_name(key)}.lock", "a")  # noqa: SIM115 - held across awaits
     try:
-        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
-        yield
+        await asyncio.to_thread(locks.lock, handle)
+        try:
+            yield
+        finally:
+            locks.unlock(handle)
     finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
 
@@ -334,7 +360,7 @@ async def prepare_pristine(
             await _build_sqlite(pristine, size, progress)
             for stale in path.parent.glob(f"{path.stem.rsplit('_', 1)[0]}_*"):
                 if not stale.name.startswith(path.name):
-                    stale.unlink(missing_ok=True)
+                    remove_read_only(stale)
             return pristine, status
     async with server_connection(base, source) as conn, server_lock(conn, f"{mask(base)} {pristine.database}"):
         if await _server_database_complete(conn, pristine):
@@ -362,10 +388,23 @@ async def _build_sqlite(pristine: URL, size: str, progress: bool) -> None:
         building.chmod(0o444)  # read-only: lessons copy it, nothing writes it
         checksum.write_text(file_checksum(building) + "\n")
         os.replace(checksum, _checksum_file(path))
+        if path.exists():  # a damaged one: Windows replaces no read-only file
+            path.chmod(0o644)
         os.replace(building, path)
     finally:  # interrupted (Ctrl-C) or failed: nothing half-built stays behind
         for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm"), checksum):
-            leftover.unlink(missing_ok=True)
+            remove_read_only(leftover)
+
+
+def remove_read_only(path: Path) -> None:
+    """Delete a file even when it is read-only, as the pristine file is (Windows deletes no read-only file).
+
+    >>> remove_read_only(Path("no-such-file.sqlite3"))
+    """
+    if not path.is_symlink():  # a link (a hub learner's, to the shared seed): the link goes, its target stays as is
+        with contextlib.suppress(FileNotFoundError):
+            path.chmod(0o644)
+    path.unlink(missing_ok=True)
 
 
 async def _server_database_names(conn: AsyncConnection, prefix: str) -> list[str]:
@@ -431,7 +470,7 @@ async def copy_pristine(pristine: URL, base: URL, lesson: str) -> URL:
     if backend == "sqlite":
         destination = sqlite_path(target)
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{destination}{suffix}").unlink(missing_ok=True)
+            _remove_earlier_copy(Path(f"{destination}{suffix}"))
         shutil.copyfile(sqlite_path(pristine), destination)
         return target
     _server_copies.setdefault(base.render_as_string(hide_password=False), set()).add(target.database or "")
@@ -458,6 +497,19 @@ async def copy_pristine(pristine: URL, base: URL, lesson: str) -> URL:
     finally:
         await engine.dispose()
     return target
+
+
+def _remove_earlier_copy(path: Path) -> None:
+    """Delete this process's earlier copy of a lesson's file; on Windows, say so when a connection still holds it."""
+    try:
+        path.unlink(missing_ok=True)
+    except PermissionError:
+        if os.name != "nt":  # a folder that cannot be written: fresh_database says what to set
+            raise
+        raise ConfigurationError(
+            f"{path.name} is still open (an engine or session from before this reset), and Windows deletes no "
+            "open file: close it (await session.close(), await engine.dispose()) or restart the kernel."
+        ) from None
 
 
 async def _create_from_template(conn: AsyncConnection, target: str, template: str) -> None:
@@ -524,7 +576,7 @@ async def count_rows(url: URL) -> dict[str, int]:
     """Rows per table, read without writing (an SQLite pristine file is opened read-only)."""
     names = [table.name for table in Base.metadata.sorted_tables]
     if url.get_backend_name() == "sqlite":
-        with contextlib.closing(sqlite3.connect(f"file:{sqlite_path(url)}?mode=ro", uri=True)) as conn:
+        with contextlib.closing(sqlite3.connect(f"{read_only_uri(sqlite_path(url))}", uri=True)) as conn:
             return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
     engine = create_engine(url)
     try:
@@ -532,6 +584,19 @@ async def count_rows(url: URL) -> dict[str, int]:
             return {name: await conn.scalar(text(f"SELECT count(*) FROM {name}")) for name in names}
     finally:
         await engine.dispose()
+
+
+def read_only_uri(path: Path | PurePath) -> str:
+    """An SQLite URI opening ``path`` read-only, right on Windows too (``file:///C:/…``, ``%`` and ``#`` escaped).
+
+    >>> from pathlib import PurePosixPath, PureWindowsPath
+    >>> read_only_uri(PureWindowsPath(r"C:\\Users\\Ana Lee\\.data\\course #1.sqlite3"))
+    'file:///C:/Users/Ana%20Lee/.data/course%20%231.sqlite3?mode=ro'
+    >>> read_only_uri(PurePosixPath("/home/ana/.data/course.sqlite3"))
+    'file:///home/ana/.data/course.sqlite3?mode=ro'
+    """
+    absolute = path if path.is_absolute() else Path(path).resolve()
+    return f"{absolute.as_uri()}?mode=ro"
 
 
 async def build(url: str | None, size: str) -> None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import fcntl
 import json
 import os
 import sys
@@ -45,6 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lessons import locks
 from lessons.settings import get_settings
 
 PASSED, TRIED, NOT_STARTED = "passed", "tried", "not started"
@@ -140,22 +140,18 @@ def record(exercise_id: str, outcome: str, path: Path | None = None) -> bool:
 
 @contextlib.contextmanager
 def _locked(target: Path) -> Iterator[bool]:
-    """Hold ``<target>.lock`` (an ``flock``), waiting at most :data:`LOCK_WAIT_SECONDS`; yields whether it is held."""
+    """Hold ``<target>.lock`` (lessons.locks), waiting at most :data:`LOCK_WAIT_SECONDS`; yields whether it is held."""
     with open(target.with_name(target.name + ".lock"), "a") as handle:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    yield False
-                    return
-                time.sleep(0.01)
+        while not locks.try_lock(handle):
+            if time.monotonic() > deadline:
+                yield False
+                return
+            time.sleep(0.01)
         try:
             yield True
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            locks.unlock(handle)
 
 
 def _write_atomically(target: Path, content: dict[str, Any]) -> None:
@@ -166,11 +162,24 @@ def _write_atomically(target: Path, content: dict[str, Any]) -> None:
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        _replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _replace(source: str, target: Path) -> None:
+    """``os.replace``, retried for a moment on Windows, which replaces no file that a reader has open just then."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def read_book(path: Path) -> dict[str, Any]:

@@ -95,16 +95,27 @@ class Settings(BaseSettings):
         hub_user = os.environ.get("JUPYTERHUB_USER")  # JupyterHub names the learner in every server it starts
         if hub_user and clean_namespace(hub_user):
             return clean_namespace(hub_user)
-        try:
-            login = getpass.getuser()
-        except (KeyError, OSError):  # no login name (a container started with an unknown uid)
-            login = f"uid{os.getuid()}"
-        return clean_namespace(login) or "learner"
+        return clean_namespace(login_name()) or "learner"
 
     @property
     def backend(self) -> str:
         """``sqlite``, ``postgresql`` or ``mysql`` (MariaDB speaks the MySQL dialect)."""
         return self.url.get_backend_name()
+
+
+def login_name() -> str:
+    """The login name, on any platform: ``getpass.getuser()`` reads LOGNAME, USER, LNAME or USERNAME (Windows sets
+    USERNAME), then the password database where there is one. Without either, ``uid<n>``, or ``""`` on Windows.
+
+    >>> isinstance(login_name(), str)
+    True
+    """
+    try:
+        return getpass.getuser()
+    # No name: KeyError for an unknown uid (a container); on Windows, ImportError (no pwd) before 3.13, then OSError.
+    except (ImportError, KeyError, OSError):
+        getuid = getattr(os, "getuid", None)  # POSIX only
+        return f"uid{getuid()}" if getuid is not None else ""
 
 
 def mask(url: URL | str) -> str:
