@@ -17,16 +17,16 @@ from lessons.settings import ROOT
 PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?:\s*;.*?)?\s*\\?$")
 
 
-def direct() -> dict[str, str]:
-    """requirements.txt's pins: {name: version}."""
-    pins = {}
+def direct() -> dict[str, set[str]]:
+    """requirements.txt's pins: {name: versions} (two for a package pinned per platform, with exclusive markers)."""
+    pins: dict[str, set[str]] = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             requirement = Requirement(line)
             (specifier,) = requirement.specifier
             assert specifier.operator == "==", f"requirements.txt pins with ==: {line}"
-            pins[canonicalize_name(requirement.name)] = specifier.version
+            pins.setdefault(canonicalize_name(requirement.name), set()).add(specifier.version)
     return pins
 
 
@@ -50,7 +50,7 @@ def locked() -> tuple[dict[str, set[str]], set[str], list[str]]:
 
 def test_every_direct_pin_is_locked_at_its_version() -> None:
     pins, _, _ = locked()
-    wrong = {name: (version, pins.get(name)) for name, version in direct().items() if pins.get(name) != {version}}
+    wrong = {name: (versions, pins.get(name)) for name, versions in direct().items() if pins.get(name) != versions}
     assert not wrong, f"requirements.txt and requirements.lock disagree (run make lock): {wrong}"
 
 
