@@ -41,6 +41,9 @@ MINIMUM_PYTHON = (3, 11)
 #: What ``make setup`` rebuilds the venv after (its stamp's prerequisites).
 SETUP_INPUTS = ("requirements.txt", "requirements.lock", "pyproject.toml", "tools/setup-venv")
 WINDOWS = os.name == "nt"
+#: Python's UTF-8 mode for everything started from here: the lessons, notebooks and README are UTF-8, and Windows'
+#: default encoding for ``open()`` is the locale's (cp1252), which cannot read every character they hold.
+UTF8 = {"PYTHONUTF8": "1"}
 
 
 def say(message: str) -> None:
@@ -212,8 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.setup_only:
         return 0
     print("Starting JupyterLab on notebooks/ — open the URL it prints (Ctrl-C to stop).", flush=True)
-    seeding = subprocess.Popen([str(python), "-m", "lessons.seed", "--size", "default"], cwd=ROOT)
-    lab = subprocess.Popen(lab_command(python, ROOT, options.host, options.port), cwd=ROOT)
+    environment = {**os.environ, **UTF8}
+    seeding = subprocess.Popen([str(python), "-m", "lessons.seed", "--size", "default"], cwd=ROOT, env=environment)
+    lab = subprocess.Popen(lab_command(python, ROOT, options.host, options.port), cwd=ROOT, env=environment)
     code = wait_through_ctrl_c(lab)
     if seeding.poll() is None:
         seeding.terminate()

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from lessons.lab import MINIMUM_PYTHON, ROOT, WINDOWS, python_too_old, setup, venv_python
+from lessons.lab import MINIMUM_PYTHON, ROOT, UTF8, WINDOWS, python_too_old, setup, venv_python
 
-#: The environment of every check, as the Makefile's ``test-sqlite`` sets it.
-ENVIRONMENT = {"COURSE_PROGRESS": "off", "TEST_BACKENDS": "sqlite"}
+#: The environment of every check, as the Makefile's ``test-sqlite`` sets it, in Python's UTF-8 mode (lessons.lab).
+ENVIRONMENT = {"COURSE_PROGRESS": "off", "TEST_BACKENDS": "sqlite", **UTF8}
 #: What ``make lint`` checks.
 LINTED = ("lessons", "tests", "notebooks", "solutions", "bench", "e2e", "site")
 #: Tests of Linux-only tooling, left out on Windows: what each needs.

@@ -262,6 +262,7 @@ def test_the_make_free_route_uses_scripts_and_python_exe_on_windows() -> None:
     assert all(part.startswith(r"C:\course") or "\\" not in part for part in unit)
     assert unit[unit.index("tests/test_makefile.py") - 1 :][:2] == ["--ignore", "tests/test_makefile.py"]
     assert "--ignore" not in selftest.plan(python, windows=False)[2].command  # Linux and macOS run every test
+    assert selftest.ENVIRONMENT["PYTHONUTF8"] == "1"  # open() reads the UTF-8 notebooks, not as cp1252
 
 
 def test_the_make_free_route_rebuilds_the_venv_when_make_would(tmp_path: Path) -> None:
