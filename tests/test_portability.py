@@ -390,3 +390,49 @@ def test_macos_python_3_9_is_told_how_to_get_a_newer_one(tmp_path: Path) -> None
 def test_the_make_free_route_installs_the_makefiles_uv() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^UV_VERSION := (\S+)$", makefile, re.MULTILINE).group(1) == lab.UV_VERSION
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The lock, per platform (offline; which wheels exist was checked against PyPI with uv, see README)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _platform(sys_platform: str, os_name: str, machine: str, system: str) -> dict[str, str]:
+    return {"sys_platform": sys_platform, "os_name": os_name, "platform_machine": machine, "platform_system": system}
+
+
+PLATFORMS = {
+    "Windows x86-64": _platform("win32", "nt", "AMD64", "Windows"),
+    "macOS arm64": _platform("darwin", "posix", "arm64", "Darwin"),
+    "macOS x86-64": _platform("darwin", "posix", "x86_64", "Darwin"),
+    "Linux x86-64": _platform("linux", "posix", "x86_64", "Linux"),
+}
+
+
+def locked_for(platform: dict[str, str], python: str) -> dict[str, list[str]]:
+    """What ``make setup`` installs from the lock on ``platform`` with Python ``python``: {name: [versions]}."""
+    from packaging.markers import Marker, default_environment
+
+    environment = {**default_environment(), **platform, "python_version": python, "python_full_version": f"{python}.0"}
+    chosen: dict[str, list[str]] = {}
+    for name, version, marker in re.findall(
+        r"^([a-z0-9._-]+)==(\S+?)(?: ; ([^\\\n]+?))? \\$", (ROOT / "requirements.lock").read_text(), re.MULTILINE
+    ):
+        if not marker or Marker(marker).evaluate(environment):
+            chosen.setdefault(name, []).append(version)
+    return chosen
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_the_lock_pins_one_version_of_each_package_per_platform(platform: str, python: str) -> None:
+    chosen = locked_for(PLATFORMS[platform], python)
+    assert {name: versions for name, versions in chosen.items() if len(versions) != 1} == {}
+    assert {"jupyterlab", "sqlalchemy", "aiosqlite", "pandas", "ipykernel"} <= set(chosen)
+    hub = {"jupyterhub", "pamela", "certipy"}
+    assert (hub & set(chosen) == set()) if platform.startswith("Windows") else hub <= set(chosen)
+    assert ("pywinpty" in chosen) == platform.startswith("Windows")  # JupyterLab's terminals on Windows
+    if platform == "macOS x86-64":  # the last releases with Intel wheels
+        assert (chosen["argon2-cffi-bindings"], chosen["cryptography"]) == (["25.1.0"], ["48.0.1"])
+    elif not platform.startswith("Windows"):
+        assert (chosen["argon2-cffi-bindings"], chosen["cryptography"]) == (["26.2.0"], ["50.0.2"])
