@@ -270,6 +270,13 @@ async def _wrong_never_committed(session: AsyncSession, account: Any, font: str)
     flag_modified(account, "preferences")
 
 
+async def _wrong_flushed_not_committed(session: AsyncSession, account: Any, font: str) -> None:
+    # The UPDATE is sent, but in a transaction that ends in a rollback when the session closes.
+    account.preferences["editor"]["font"] = font
+    flag_modified(account, "preferences")
+    await session.flush()
+
+
 @register
 class SetEditorFont(Exercise):
     id = "13.set_editor_font"
@@ -288,6 +295,7 @@ class SetEditorFont(Exercise):
         _wrong_reassigned_after_the_change,
         _wrong_inner_dict_replaced,
         _wrong_never_committed,
+        _wrong_flushed_not_committed,
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
@@ -300,7 +308,8 @@ class SetEditorFont(Exercise):
         expected["editor"]["font"] = FONT
         async with db.Session() as session:
             account = await session.get(_Account, 1)
-            await self.call(answer, session, account, FONT)
+            with count_statements() as sent:
+                await self.call(answer, session, account, FONT)
             in_memory = dict(account.preferences) if account is not None else None
             unsaved = account in session.dirty or bool(session.new)
         saved = (await committed(db, select(_Account.preferences).where(_Account.id == 1)))[0][0]
@@ -310,6 +319,11 @@ class SetEditorFont(Exercise):
             if unsaved:
                 raise Incorrect(
                     "the session knew about the change, but it was never committed: end with await session.commit()."
+                )
+            if any(statement.sql.lstrip().startswith("UPDATE") for statement in sent.statements):
+                raise Incorrect(
+                    "your UPDATE was sent (a flush), but its transaction was never committed, so it was rolled back "
+                    "when the session closed: end with await session.commit()."
                 )
             if in_memory == expected:
                 raise Incorrect(
@@ -453,7 +467,9 @@ class StampUpdates(Exercise):
                     await session.commit()
             except Exception as error:
                 raise Incorrect(_flush_failure(error)) from None
-            in_memory = note.updated_at
+            # Not note.updated_at: after a SQL expression (func.now()) the attribute is expired, and reading it
+            # would be a lazy load. The database's value is judged below either way.
+            in_memory = inspect(note).attrs.updated_at.loaded_value
         updates = [statement.sql for statement in sent.statements if statement.sql.lstrip().startswith("UPDATE")]
         saved = (await committed(db, select(note_model.updated_at).where(note_model.id == 1)))[0][0]
         if saved == LONG_AGO:
