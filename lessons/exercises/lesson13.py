@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, String, event, inspect, select, text
+from sqlalchemy import JSON, MetaData, String, event, inspect, select, text, update
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.mutable import MutableDict
@@ -270,6 +270,13 @@ async def _wrong_never_committed(session: AsyncSession, account: Any, font: str)
     flag_modified(account, "preferences")
 
 
+async def _wrong_flushed_not_committed(session: AsyncSession, account: Any, font: str) -> None:
+    # The UPDATE is sent, but in a transaction that ends in a rollback when the session closes.
+    account.preferences["editor"]["font"] = font
+    flag_modified(account, "preferences")
+    await session.flush()
+
+
 @register
 class SetEditorFont(Exercise):
     id = "13.set_editor_font"
@@ -288,6 +295,7 @@ class SetEditorFont(Exercise):
         _wrong_reassigned_after_the_change,
         _wrong_inner_dict_replaced,
         _wrong_never_committed,
+        _wrong_flushed_not_committed,
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
@@ -300,7 +308,8 @@ class SetEditorFont(Exercise):
         expected["editor"]["font"] = FONT
         async with db.Session() as session:
             account = await session.get(_Account, 1)
-            await self.call(answer, session, account, FONT)
+            with count_statements() as sent:
+                await self.call(answer, session, account, FONT)
             in_memory = dict(account.preferences) if account is not None else None
             unsaved = account in session.dirty or bool(session.new)
         saved = (await committed(db, select(_Account.preferences).where(_Account.id == 1)))[0][0]
@@ -310,6 +319,11 @@ class SetEditorFont(Exercise):
             if unsaved:
                 raise Incorrect(
                     "the session knew about the change, but it was never committed: end with await session.commit()."
+                )
+            if any(statement.sql.lstrip().startswith("UPDATE") for statement in sent.statements):
+                raise Incorrect(
+                    "your UPDATE was sent (a flush), but its transaction was never committed, so it was rolled back "
+                    "when the session closed: end with await session.commit()."
                 )
             if in_memory == expected:
                 raise Incorrect(
@@ -409,6 +423,14 @@ def _wrong_after_update(model: Any) -> None:
         target.updated_at = clock.now()
 
 
+def _wrong_second_update(model: Any) -> None:
+    # The stamp is saved, but by an UPDATE of its own: two round trips per save, and the object keeps the old time.
+    @event.listens_for(model, "after_update")
+    def stamp(mapper: Any, connection: Any, target: Any) -> None:
+        table = model.__table__
+        connection.execute(update(table).where(table.c.id == target.id).values(updated_at=clock.now()))
+
+
 @register
 class StampUpdates(Exercise):
     id = "13.stamp_updates"
@@ -421,7 +443,13 @@ class StampUpdates(Exercise):
     ]
     reference = stamp_updates
     right_answers = [stamp_updates, _right_listen_with_real_time, _right_setattr_utc]
-    wrong_answers = [_wrong_before_insert, _wrong_naive_time, _wrong_async_listener, _wrong_after_update]
+    wrong_answers = [
+        _wrong_before_insert,
+        _wrong_naive_time,
+        _wrong_async_listener,
+        _wrong_after_update,
+        _wrong_second_update,
+    ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
         note_model = _fresh_note_model()
@@ -435,10 +463,14 @@ class StampUpdates(Exercise):
             note = await session.get(note_model, 1)
             note.title = "Final"
             try:
-                await session.commit()
+                with count_statements() as sent:
+                    await session.commit()
             except Exception as error:
                 raise Incorrect(_flush_failure(error)) from None
-            in_memory = note.updated_at
+            # Not note.updated_at: after a SQL expression (func.now()) the attribute is expired, and reading it
+            # would be a lazy load. The database's value is judged below either way.
+            in_memory = inspect(note).attrs.updated_at.loaded_value
+        updates = [statement.sql for statement in sent.statements if statement.sql.lstrip().startswith("UPDATE")]
         saved = (await committed(db, select(note_model.updated_at).where(note_model.id == 1)))[0][0]
         if saved == LONG_AGO:
             if in_memory != LONG_AGO:
@@ -453,6 +485,12 @@ class StampUpdates(Exercise):
             )
         if saved is None:
             raise Incorrect("the update set updated_at to None; set it to the current time.")
+        if len(updates) > 1:
+            listing = "\n".join(f"{number}. {sql}" for number, sql in enumerate(updates, 1))
+            raise Incorrect(
+                f"one change of the title sent {len(updates)} UPDATE statements:\n{listing}\nSet target.updated_at "
+                "in a before_update listener instead, so the stamp travels in the row's own UPDATE."
+            )
         if not any(abs(saved - moment) <= TOLERANCE for moment in (clock.now(), datetime.now(timezone.utc))):
             raise Incorrect(
                 f"updated_at became {saved.isoformat()}, which is not now ({clock.now().isoformat()}); stamp "
