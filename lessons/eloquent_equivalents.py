@@ -23,7 +23,6 @@ from lessons.database import LessonDatabase
 from lessons.models import Comment, Post, Role, User
 from lessons.pagination import paginate
 from lessons.quick_reference import Rows
-from lessons.sql import to_sql
 from lessons.types import UTCDateTime
 
 ROWS = Rows()
@@ -159,7 +158,17 @@ async def to_sql_(session):
     """
     User::where('age', '>', 18)->toSql();
     """
-    return to_sql(select(User.id).where(User.age > 18))
+    statement = select(User.id).where(User.age > 18)
+    return str(statement)  # placeholders, not values
+
+
+@READING.row("toRawSql()")
+async def to_raw_sql(session):
+    """
+    User::where('age', '>', 18)->toRawSql();
+    """
+    statement = select(User.id).where(User.age > 18)
+    return str(statement.compile(compile_kwargs={"literal_binds": True}))
 
 
 RELATIONSHIPS = ROWS.section("Relationships")
@@ -264,6 +273,7 @@ async def offset_page(session):
     Post::orderBy('id')
         ->paginate(10, ['*'], 'page', 2);
     """
+    # paginate() is the course's helper (lessons/pagination.py, lesson 06), not SQLAlchemy's
     return await paginate(session, select(Post).order_by(Post.id), page=2, size=10)
 
 
@@ -447,6 +457,7 @@ class Note(ReferenceBase):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(String(200))
+    # UTCDateTime is the course's column type (lessons/types.py): timezone-aware, refuses naive datetimes
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     def __repr__(self) -> str:
@@ -487,7 +498,7 @@ async def soft_delete(session):
     Note::find(2)->delete();  // SoftDeletes
     """
     note = await session.get(Note, 2)
-    note.deleted_at = clock.now()
+    note.deleted_at = clock.now()  # the course's frozen clock; in your app: datetime.now(timezone.utc)
     await session.commit()
     return note
 

@@ -94,7 +94,15 @@ def short(value: Any, width: int = 110) -> str:
     '100 items: [0, …]'
     >>> short(KeyError("id"))
     "KeyError: 'id'"
+
+    Text of several lines (SQL that a row compiled) is shown as it prints, not as a repr full of ``\\n``:
+
+    >>> print(short("SELECT users.id\\nFROM users"))
+    SELECT users.id
+    FROM users
     """
+    if isinstance(value, str) and "\n" in value:
+        return value
     if isinstance(value, BaseException):
         text = describe(value)
     elif isinstance(value, list | tuple) and len(value) > 1 and len(repr(value)) > width:
