@@ -55,9 +55,15 @@ async def rows_read(statement: Select[Any], on: Any) -> RowsRead:
     first = getattr(func, f"course_rows_read_{number}")(column)
     last = getattr(func, f"course_rows_kept_{number}")(column)
     counted = statement.where(last)
-    # .where() can only append; the "read" counter must come before the statement's own conditions, since SQLite
-    # stops evaluating an AND at its first false term.
+    # The "read" counter must come before the statement's own conditions, since SQLite stops evaluating an AND at
+    # its first false term; but Select.where() can only append, and SQLAlchemy has no public way to prepend. So this
+    # sets the tuple Select.where() itself appends to (Select._where_criteria, internal) on the copy .where() made,
+    # then checks through the public Select.whereclause that the counters stand first and last: if a later
+    # SQLAlchemy renames that attribute, this raises instead of counting without the "read" counter.
     counted._where_criteria = (first, *statement._where_criteria, last)
+    terms = getattr(counted.whereclause, "clauses", ())
+    if len(terms) < 2 or terms[0] is not first or terms[-1] is not last:
+        raise RuntimeError("could not put the counters first and last in the WHERE clause (Select internals changed?)")
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         await raw.driver_connection.create_function(f"course_rows_read_{number}", 1, counter("read"))
