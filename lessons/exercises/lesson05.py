@@ -467,6 +467,14 @@ async def _wrong_filters_in_python(session: AsyncSession) -> list[int]:
     return [user.id for user in users if not user.posts]
 
 
+async def _wrong_one_row_per_comment(session: AsyncSession) -> list[int]:
+    # A second outer join multiplies the rows: a user without posts comes back once per comment they wrote.
+    rows = await session.scalars(
+        select(User.id).outerjoin(User.posts).outerjoin(User.comments).where(Post.id.is_(None))
+    )
+    return list(rows)
+
+
 async def _wrong_newest_users(session: AsyncSession) -> list[int]:
     # The seed's newest 20 users have no posts: true of the seed, not of the data.
     newest = await session.scalars(select(User.id).order_by(User.id.desc()).limit(20))
@@ -510,6 +518,7 @@ class UsersWithoutPosts(Exercise):
         _wrong_inner_join,
         _wrong_filters_in_python,
         _wrong_newest_users,
+        _wrong_one_row_per_comment,
     ]
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
@@ -540,6 +549,12 @@ class UsersWithoutPosts(Exercise):
                     f"the ids are right, but your function ran {queries.count} statements; one SELECT can do it."
                 )
             return f"{len(got)} users without posts, found in one statement."
+        if sorted(set(got)) == expected:
+            twice = sorted(user_id for user_id, n in Counter(got).items() if n > 1)
+            raise Incorrect(
+                f"the right users, but some more than once (user {twice[0]} comes back {got.count(twice[0])} "
+                "times): return each id once. A join to a second table (comments, roles) multiplies the rows."
+            )
         if not got:
             raise Incorrect(
                 f"you returned no ids, but {len(expected)} users have no posts, e.g. {revealing[5]}, and "
