@@ -24,7 +24,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp: refuses naive datetimes, stores UTC, reads back aware UTC."""
 
     impl = DateTime(timezone=True)
-    cache_ok = True
+    cache_ok = True  # no per-instance state, so SQLAlchemy may cache statements that use it
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         # MySQL/MariaDB DATETIME drops fractions of a second unless asked to keep them.
@@ -32,38 +32,21 @@ class UTCDateTime(TypeDecorator[datetime]):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime(timezone=True))
 
-    def bind_processor(self, dialect: Dialect) -> Any:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-
-        # SQLite stores text. Writing it in one step, in the exact format SQLAlchemy's SQLite DATETIME uses,
-        # is five times faster than the generic path, and seeding writes a lot of timestamps.
-        def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is not timezone.utc:
-                value = self._to_utc(value)
-            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-        return process
-
-    @staticmethod
-    def _to_utc(value: datetime) -> datetime:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # Python → database. The dialect's own DATETIME processing runs after this (on SQLite it writes text).
+        if value is None:
+            return None
         if value.tzinfo is None:
             raise ValueError(
                 f"naive datetime {value!r}: use a timezone-aware one, e.g. datetime.now(timezone.utc)"
             )
-        return value.astimezone(timezone.utc)
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = self._to_utc(value)
-        if dialect.name != "postgresql":
-            return value.replace(tzinfo=None)
-        return value
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "postgresql":
+            return value  # TIMESTAMP WITH TIME ZONE keeps the zone
+        return value.replace(tzinfo=None)  # SQLite and MariaDB store the UTC wall time
 
     def process_result_value(self, value: datetime | None, dialect: Dialect | None) -> datetime | None:
+        # Database → Python: whatever came back, hand out an aware UTC datetime.
         if value is None:
             return None
         if value.tzinfo is None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import DateTime, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from lessons import clock
 from lessons.database import LessonDatabase
 from lessons.models import Base, Post
+from lessons.seed import _utc_text
 from lessons.types import UTCDateTime
 
 
@@ -64,3 +67,27 @@ async def test_plain_datetime_loses_the_zone_where_the_lesson_says(db: LessonDat
         assert event.plain_at == meeting
     else:  # SQLite and MariaDB keep the wall time and drop the offset
         assert event.plain_at == datetime(2025, 1, 15, 10, 0) and event.plain_at.tzinfo is None
+
+
+async def test_utc_datetime_writes_the_seed_s_text_on_sqlite(db: LessonDatabase) -> None:
+    # The seed writes SQLite's rows as text without the ORM (lessons.seed._utc_text); rows the ORM writes
+    # through UTCDateTime must be the same text, or SQLite's text comparisons would order them wrongly.
+    if db.backend != "sqlite":
+        pytest.skip("SQLite stores timestamps as text; the servers have date types")
+
+    meeting = datetime(2025, 1, 15, 10, 0, 0, 5, tzinfo=timezone(timedelta(hours=1)))
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_EventBase.metadata.create_all)
+    async with db.Session() as session:
+        session.add(_Event(plain_at=meeting, utc_at=meeting))
+        await session.commit()
+    async with db.engine.connect() as conn:
+        stored = (await conn.exec_driver_sql("SELECT utc_at FROM l01_test_events")).scalar_one()
+    assert stored == _utc_text(meeting) == "2025-01-15 09:00:00.000005"
+
+
+def test_utc_datetime_keeps_the_impl_s_bind_processing() -> None:
+    # SQLAlchemy: subclasses of TypeDecorator implement process_bind_param, not bind_processor, so the
+    # dialect's own conversion still runs after it.
+    assert UTCDateTime.bind_processor is TypeDecorator.bind_processor
+    assert UTCDateTime.result_processor is TypeDecorator.result_processor
