@@ -33,7 +33,7 @@ class TaskOwner(TaskBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(255), unique=True)
-    # `all` without refresh-expire, which an AsyncSession cannot honour (lesson 03)
+    # `all` minus refresh-expire: under asyncio, refresh() would expire loaded tasks, not reload them (lesson 03)
     tasks: Mapped[list[Task]] = relationship(
         back_populates="owner", cascade="save-update, merge, expunge, delete, delete-orphan"
     )
