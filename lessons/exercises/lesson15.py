@@ -419,7 +419,7 @@ def _replacing(method: str, path: str, route: Any, **options: Any) -> Any:
 async def _list_with_unbounded_owner(
     session: reference.SessionDep, owner_id: int | None = None, done: bool | None = None
 ) -> Any:
-    return await reference.list_tasks(session, owner_id, done)  # owner_id=2**63: OverflowError or DataError
+    return await reference.list_tasks(session, owner_id, done)  # 2**63: OverflowError / asyncpg DataError
 
 
 async def _create_taking_naive_due(session: reference.SessionDep, body: _CreateNaiveDue) -> Any:

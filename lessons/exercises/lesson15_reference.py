@@ -77,7 +77,8 @@ async def import_legacy(session: AsyncSession, data: dict[str, Any]) -> None:
     await session.commit()
 
 
-#: The largest id an INTEGER column holds (PostgreSQL's int4): a bigger id in a URL is a 422, not a DataError.
+#: The largest id an INTEGER column holds (PostgreSQL's int4): a bigger id in a URL is a 422, not a DBAPIError
+#: wrapping asyncpg's DataError ("value out of int32 range").
 MAX_ID = 2**31 - 1
 
 
