@@ -59,6 +59,9 @@ STEP_REASONS = [
     ("15.task_update_schema", lesson15._UpdateDueRequired, '{"due": null} was refused'),
     ("15.task_update_schema", lesson15._UpdateEmptyTitle, '{"title": ""} was accepted'),
     ("15.reading_routes", lesson15._wrong_n_plus_1_listing, "load the owners with selectinload"),
+    ("15.task_update_schema", lesson15._UpdateNaiveDue, '{"due": "2025-02-01T17:00:00"} was accepted'),
+    ("15.reading_routes", lesson15._wrong_naive_due_accepted, "answered 500: the route raised StatementError"),
+    ("15.reading_routes", lesson15._wrong_unbounded_owner_filter, "GET /tasks?owner_id=9223372036854775808"),
     ("15.writing_routes", lesson15._wrong_delete_not_awaited, "the task is still there"),
 ]
 
@@ -106,6 +109,19 @@ async def test_reference_patch_refuses_null_for_a_not_null_column(
     async with db.engine.connect() as other:  # and nothing reached the table
         stored = (await other.execute(text(f"SELECT {field} FROM tm_tasks WHERE id = 1"))).scalar_one()
     assert stored is not None
+
+
+ODD_IDS = [case[3] for case in lesson15.ODD_INPUT]
+
+
+@pytest.mark.parametrize(("method", "url", "request_", "why"), lesson15.ODD_INPUT, ids=ODD_IDS)
+async def test_reference_refuses_odd_input_with_a_422_and_its_reason(
+    client: httpx.AsyncClient, method: str, url: str, request_: dict[str, Any], why: str
+) -> None:
+    # A 500 raises here (the transport re-raises a route's error); a 422 names the field it refused.
+    response = await client.request(method, url, **request_)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][-1] in {"owner_id", "due", "title"}
 
 
 async def test_reference_patch_clears_the_due_date_and_keeps_the_rest(client: httpx.AsyncClient) -> None:

@@ -162,6 +162,19 @@ class _UpdateSkipsFalsy(UserRepository):
         return obj
 
 
+class _UpdateNotCommitted(UserRepository):
+    """Wrong: update() only flushes, so the change is lost when the session closes without a commit."""
+
+    async def update(self, id: int, **fields: Any) -> User | None:
+        obj = await self.get(id)
+        if obj is None:
+            return None
+        for name, value in fields.items():
+            setattr(obj, name, value)
+        await self.session.flush()
+        return obj
+
+
 class _CreateOverwritesOnDuplicate(UserRepository):
     """Wrong: on a taken email it "helpfully" updates the existing user with the new fields, then raises."""
 
@@ -235,6 +248,7 @@ class Repository(Exercise):
         _ListIgnoresPaging,
         _CreateLeavesSessionFailed,
         _UpdateSkipsFalsy,
+        _UpdateNotCommitted,
         _CreateOverwritesOnDuplicate,
     ]
 
@@ -305,6 +319,13 @@ class Repository(Exercise):
                 raise Incorrect(
                     f"update({created_id}, name='Repo Renamed', is_active=False, age=None) returned a user with "
                     f"is_active={renamed.is_active!r} and age={renamed.age!r}: False and None are values to set too."
+                )
+            async with db.Session() as other:
+                saved = await other.scalar(select(User.name).where(User.id == created_id))
+            if saved != "Repo Renamed":
+                raise Incorrect(
+                    f"update() returned the renamed user, but a second connection still reads the name {saved!r}: "
+                    "commit the change, as create() and delete() do."
                 )
             if await self.call(repo.update, 999_999, name="Nobody") is not None:
                 raise Incorrect("update() of a missing id should return None.")

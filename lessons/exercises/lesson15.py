@@ -41,8 +41,21 @@ from lessons.exercises.framework import (
 from lessons.types import UTCDateTime
 
 LEGACY_FILE = Path(__file__).resolve().parent.parent / "data" / "task_manager.json"
-#: Listing tasks with their owners: at most the tasks and their owners (plus a count or a BEGIN-free lookup).
+#: Listing the checker's tasks (8 owners) with their owners: the tasks, then the owners (selectinload sends one
+#: ``IN`` per 500 distinct owners, ``_SelectInLoader._chunksize``), plus one spare for a count or a lookup.
 MAX_LIST_STATEMENTS = 3
+_JSON = {"content-type": "application/json"}
+#: Input that must be refused with a 4xx and a reason, never a 500: (method, url, request keywords, why).
+ODD_INPUT: list[tuple[str, str, dict[str, Any], str]] = [
+    ("GET", "/tasks", {"params": {"owner_id": str(2**63)}}, "an owner_id no integer column holds"),
+    ("POST", "/tasks", {"json": {"title": "Naive", "owner_id": 1, "due": "2025-02-01T17:00:00"}},
+     "a due time without a UTC offset (use AwareDatetime)"),
+    ("POST", "/tasks", {"json": {"title": "Far", "owner_id": 1, "due": "9999-12-31T23:59:59-01:00"}},
+     "a due time that leaves the calendar once converted to UTC"),
+    ("POST", "/tasks", {"json": {"title": "a\x00b", "owner_id": 1}}, "a title with a NUL character"),
+    ("POST", "/tasks", {"content": '{"title": "\\ud800", "owner_id": 1}', "headers": _JSON},
+     "a title with a lone surrogate"),
+]
 
 
 @cache
@@ -128,6 +141,8 @@ async def _serving(exercise: Exercise, answer: Any, db: LessonDatabase, data: di
 
         async def send(method: str, url: str, **kwargs: Any) -> httpx.Response:
             shown = f"{method} {url}" + (f" with {json.dumps(kwargs['json'])}" if "json" in kwargs else "")
+            if "content" in kwargs:
+                shown = f"{method} {url} with {kwargs['content']}"
             if "params" in kwargs:
                 shown = f"{method} {url}?" + "&".join(f"{k}={v}" for k, v in kwargs["params"].items())
             try:
@@ -170,8 +185,9 @@ async def _judge_listing(send: Send, data: dict[str, Any]) -> int:
             raise Incorrect(f"task {want['id']} was not imported as it was: {diff}")
     if queries.count > MAX_LIST_STATEMENTS:
         raise Incorrect(
-            f"GET /tasks ran {statements(queries.count)} for {len(got)} tasks: load the owners with "
-            f"selectinload, at most {MAX_LIST_STATEMENTS} statements however many tasks there are."
+            f"GET /tasks ran {statements(queries.count)} for {len(got)} tasks of {len(users)} owners: load the "
+            f"owners with selectinload (one statement for the tasks, one per 500 owners), at most "
+            f"{MAX_LIST_STATEMENTS} here."
         )
     mine = await send("GET", "/tasks", params={"owner_id": 2, "done": "false"})
     want_ids = [t["id"] for t in data["tasks"] if t["owner_id"] == 2 and not t["done"]]
@@ -213,7 +229,18 @@ async def _judge_create(send: Send) -> dict[str, Any]:
             raise Incorrect(f"POST /tasks with {json.dumps(bad)} answered {answer_status}, expected {reason}.")
     if (missing := await send("GET", "/tasks/999999")).status_code != 404:
         raise Incorrect(f"GET /tasks/999999 answered {missing.status_code}, not 404.")
+    await _judge_odd_input(send)
     return new
+
+
+async def _judge_odd_input(send: Send) -> None:
+    """Each of :data:`ODD_INPUT` answers 400 or 422 with a reason (``send`` already turns a 500 into Incorrect)."""
+    for method, url, request, why in ODD_INPUT:
+        refused = await send(method, url, **request)
+        if refused.status_code not in (400, 422) or not refused.content:
+            query = "".join(f"?{name}={value}" for name, value in request.get("params", {}).items())
+            raise Incorrect(f"{method} {url}{query} with {why} answered {refused.status_code} "
+                            f"{refused.text[:120]}; expected 422 (or 400) with the reason.")
 
 
 async def _judge_delete(send: Send, task_url: str) -> None:
@@ -239,7 +266,8 @@ class TaskManager(Exercise):
         "due is a timezone-aware datetime (datetime.fromisoformat keeps the +00:00).",
         "Import with session.add_all(...) keeping the JSON ids, then commit. On PostgreSQL, move the id "
         "sequences past the imported ids (setval), or the first POST collides with task 1.",
-        "GET /tasks loads owners with selectinload(Task.owner): two statements for any number of tasks.",
+        "GET /tasks loads owners with selectinload(Task.owner): the tasks, then one IN per 500 owners (two "
+        "statements here), never one per task. Bound owner_id with Query(ge=1, le=2**31 - 1).",
         "Delete with `await session.delete(task)`: without await, the 204 is a lie.",
     ]
     reference = reference.build_task_manager
@@ -261,7 +289,8 @@ class TaskManager(Exercise):
             await _judge_delete(send, task_url)
         return (
             f"{len(data['users'])} users and {len(data['tasks'])} tasks imported without loss; listed with owners "
-            f"in {statements(listed_in)}; create, read, update and delete answer 201/200/200/204, and 404/422; "
+            f"in {statements(listed_in)}; create, read, update and delete answer 201/200/200/204, and 404/422 "
+            "(odd input too: a naive time, a huge owner_id, a NUL, a lone surrogate); "
             "a PATCH changes only what it is sent, clears a due date with null, and refuses null elsewhere."
         )
 
@@ -294,6 +323,10 @@ async def _judge_patch(send: Any, task_url: str, new: dict[str, Any]) -> None:
         if after[field] != stored[field]:
             raise Incorrect(f"PATCH {task_url} with {{\"{field}\": null}} answered {refused.status_code}, yet "
                             f"{field} changed from {_shown(stored[field])} to {_shown(after[field])}.")
+    naive = await send("PATCH", task_url, json={"due": "2025-02-01T17:00:00"})
+    if naive.status_code not in (400, 422):
+        raise Incorrect(f"PATCH {task_url} with {{\"due\": \"2025-02-01T17:00:00\"}} (no UTC offset) answered "
+                        f"{naive.status_code}; refuse a naive time with 422 (AwareDatetime).")
     cleared = await send("PATCH", task_url, json={"due": None})
     if cleared.status_code != 200:
         raise Incorrect(f"PATCH {task_url} with {{\"due\": null}} answered {cleared.status_code} "
@@ -370,6 +403,42 @@ async def _wrong_delete_not_awaited(engine: Any, data: dict[str, Any]) -> Any:
 # PATCH routes written other ways, mounted on the reference router in place of its own PATCH.
 
 
+def _replacing(method: str, path: str, route: Any, **options: Any) -> Any:
+    """The reference app with ``route`` in place of its own ``method`` route at ``/tasks{path}``."""
+
+    async def build(engine: Any, data: dict[str, Any]) -> Any:
+        router = reference.task_router()
+        router.routes = [r for r in router.routes if not (method in r.methods and r.path == f"/tasks{path}")]
+        router.add_api_route(path, route, methods=[method], **options)
+        return reference.assemble(await reference.prepare(engine, data), router)
+
+    build.__name__ = route.__name__
+    return build
+
+
+async def _list_with_unbounded_owner(
+    session: reference.SessionDep, owner_id: int | None = None, done: bool | None = None
+) -> Any:
+    return await reference.list_tasks(session, owner_id, done)  # 2**63: OverflowError / asyncpg DataError
+
+
+async def _create_taking_naive_due(session: reference.SessionDep, body: _CreateNaiveDue) -> Any:
+    if await session.get(reference.TaskOwner, body.owner_id) is None:
+        raise HTTPException(404, f"no user with id {body.owner_id}")
+    task = reference.Task(**body.model_dump())
+    session.add(task)
+    await session.commit()  # UTCDateTime refuses the naive due: StatementError, a 500
+    return await reference.get_task(session, task.id)
+
+
+_wrong_unbounded_owner_filter = _replacing(
+    "GET", "", _list_with_unbounded_owner, response_model=list[reference.TaskRead]
+)
+_wrong_naive_due_accepted = _replacing(
+    "POST", "", _create_taking_naive_due, response_model=reference.TaskRead, status_code=201
+)
+
+
 def _with_patch(route: Any) -> Any:
     async def build(engine: Any, data: dict[str, Any]) -> Any:
         router = reference.task_router()
@@ -397,11 +466,23 @@ class _NonOptionalTypes(BaseModel):
     left out stays unset."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(default="", min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
+    title: reference.Title = ""
+    description: reference.Description = ""
     done: bool = False
-    due: datetime | None = None
+    due: reference.DueDate | None = None
     priority: Literal["low", "normal", "high"] = "normal"
+
+
+class _UpdateNaiveDue(reference.TaskUpdate):
+    """Wrong: a plain datetime takes "2025-02-01T17:00:00" (no offset); UTCDateTime refuses it at INSERT, a 500."""
+
+    due: datetime | None = None
+
+
+class _CreateNaiveDue(reference.TaskCreate):
+    """Wrong: the same plain datetime, in the POST body."""
+
+    due: datetime | None = None
 
 
 async def _patch_null_reaches_the_column(
@@ -504,6 +585,8 @@ TaskManager.wrong_answers = [
     _wrong_shifted_due_dates,
     _wrong_n_plus_1_listing,
     _wrong_delete_not_awaited,
+    _wrong_unbounded_owner_filter,
+    _wrong_naive_due_accepted,
 ]
 
 
@@ -716,6 +799,9 @@ class TaskUpdateSchema(Exercise):
         "what was sent. due may be null (it clears the date).",
         "A null title, description, done or priority would reach a NOT NULL column: refuse it with a "
         "@field_validator (it runs only for fields that were sent), or type those fields without `| None`.",
+        "due: AwareDatetime (with AfterValidator(in_utc)), so a time without an offset is a 422; title: "
+        "Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), "
+        "AfterValidator(storable)], and description with AfterValidator(storable) too, so a NUL is a 422.",
     ]
     reference = reference.TaskUpdate
 
@@ -739,17 +825,25 @@ class TaskUpdateSchema(Exercise):
             if got != want:
                 raise Incorrect(f"{json.dumps(body)} gives model_dump(exclude_unset=True) = {got!r}; expected "
                                 f"{want!r}: only the fields sent, as sent.")
-        refused = [{"title": None}, {"description": None}, {"done": None}, {"priority": None}, {"title": ""},
-                   {"priority": "urgent"}]
-        for body in refused:
+        null = "null in a NOT NULL column"
+        refused = [
+            ({"title": None}, null), ({"description": None}, null), ({"done": None}, null),
+            ({"priority": None}, null), ({"title": ""}, "an empty title"), ({"title": "   "}, "a blank title"),
+            ({"priority": "urgent"}, "an unknown priority"),
+            ({"due": "2025-02-01T17:00:00"}, "a naive time, which UTCDateTime refuses at INSERT (use AwareDatetime)"),
+            ({"title": "a\x00b"}, "a NUL character, which PostgreSQL cannot store"),
+            ({"description": "\x00"}, "a NUL character, which PostgreSQL cannot store"),
+        ]
+        for body, why in refused:
             try:
                 got = schema.model_validate(body).model_dump(exclude_unset=True)
             except ValidationError:
                 continue
             raise Incorrect(f"{json.dumps(body)} was accepted (as {got!r}); it must be refused (a 422), or it "
-                            "reaches the database: null in a NOT NULL column, an empty title, an unknown priority.")
+                            f"reaches the database: {why}.")
         return ("a PATCH keeps only the fields sent, clears due with null, and refuses null for title, "
-                "description, done and priority, an empty title and an unknown priority.")
+                "description, done and priority, a blank title, an unknown priority, a naive due time and a NUL "
+                "character.")
 
 
 class _UpdateDueRequired(BaseModel):
@@ -780,7 +874,7 @@ class _UpdateEmptyTitle(BaseModel):
 
 
 TaskUpdateSchema.right_answers = [reference.TaskUpdate, _NonOptionalTypes]
-TaskUpdateSchema.wrong_answers = [_NullableEverywhere, _UpdateDueRequired, _UpdateEmptyTitle]
+TaskUpdateSchema.wrong_answers = [_NullableEverywhere, _UpdateDueRequired, _UpdateEmptyTitle, _UpdateNaiveDue]
 
 
 @register
@@ -789,7 +883,8 @@ class ReadingRoutes(Exercise):
     title = "Step 4: list, read and create tasks over HTTP"
     hints = [
         "GET /tasks filters by owner_id and done only when they are given, orders by id, and loads each task's "
-        "owner with selectinload(Task.owner): two statements for any number of tasks.",
+        "owner with selectinload(Task.owner): two statements while the tasks have at most 500 owners (one IN per "
+        "500), not one per task; bound owner_id with Query(ge=1, le=2**31 - 1), or a huge one is a 500.",
         "POST /tasks answers 201 (status_code=201 on the route); look the owner up first and raise "
         "HTTPException(404) when it is missing; TaskCreate's Field(min_length=1) makes an empty title a 422.",
     ]
@@ -801,12 +896,18 @@ class ReadingRoutes(Exercise):
             listed_in = await _judge_listing(send, data)
             await _judge_create(send)
         return (f"{len(data['tasks'])} imported tasks listed with their owners in {statements(listed_in)}; "
-                "the filters work; POST answers 201, 404 for a missing owner and 422 for bad input; GET of a "
-                "missing task answers 404.")
+                "the filters work; POST answers 201, 404 for a missing owner and 422 for bad input (a naive due "
+                "time, a huge owner_id, a NUL, a lone surrogate); GET of a missing task answers 404.")
 
 
 ReadingRoutes.right_answers = [reference.build_task_manager, _right_joinedload_variant]
-ReadingRoutes.wrong_answers = [_wrong_n_plus_1_listing, _wrong_user_without_tasks_is_404, _wrong_shifted_due_dates]
+ReadingRoutes.wrong_answers = [
+    _wrong_n_plus_1_listing,
+    _wrong_user_without_tasks_is_404,
+    _wrong_shifted_due_dates,
+    _wrong_unbounded_owner_filter,
+    _wrong_naive_due_accepted,
+]
 
 
 @register

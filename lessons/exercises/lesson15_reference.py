@@ -7,12 +7,15 @@ through the HTTP API alone; this is one design that passes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import ForeignKey, String, Text, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -30,7 +33,7 @@ class TaskOwner(TaskBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(255), unique=True)
-    # `all` without refresh-expire, which an AsyncSession cannot honour (lesson 03)
+    # `all` minus refresh-expire: under asyncio, refresh() would expire loaded tasks, not reload them (lesson 03)
     tasks: Mapped[list[Task]] = relationship(
         back_populates="owner", cascade="save-update, merge, expunge, delete, delete-orphan"
     )
@@ -74,6 +77,45 @@ async def import_legacy(session: AsyncSession, data: dict[str, Any]) -> None:
     await session.commit()
 
 
+#: The largest id an INTEGER column holds (PostgreSQL's int4): a bigger id in a URL is a 422, not a DBAPIError
+#: wrapping asyncpg's DataError ("value out of int32 range").
+MAX_ID = 2**31 - 1
+
+
+def storable(text: str) -> str:
+    """Refuse what no backend stores: a NUL character (PostgreSQL's text has none) and a lone surrogate (not
+    Unicode, so not UTF-8). Both arrive as JSON escapes, ``"\\u0000"`` and ``"\\ud800"``.
+
+    >>> storable("Buy milk")
+    'Buy milk'
+    """
+    if "\x00" in text:
+        raise ValueError("contains a NUL character (\\u0000), which PostgreSQL cannot store")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text") from None
+    return text
+
+
+def in_utc(value: datetime) -> datetime:
+    """An aware datetime, converted to UTC (as it is stored); a date that leaves the calendar there is a 422.
+
+    >>> in_utc(datetime.fromisoformat("2025-02-01T18:00:00+01:00")).isoformat()
+    '2025-02-01T17:00:00+00:00'
+    """
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(storable)]
+Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(storable)]
+#: AwareDatetime: a time without an offset is a 422 (UTCDateTime would refuse it at INSERT: a 500).
+DueDate = Annotated[AwareDatetime, AfterValidator(in_utc)]
+
+
 class OwnerRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -94,12 +136,12 @@ class TaskRead(BaseModel):
 
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
+    title: Title
+    description: Description = ""
     done: bool = False
-    due: datetime | None = None
+    due: DueDate | None = None
     priority: Literal["low", "normal", "high"] = "normal"
-    owner_id: int = Field(ge=1, le=2**31 - 1)
+    owner_id: int = Field(ge=1, le=MAX_ID)
 
 
 class TaskUpdate(BaseModel):
@@ -107,10 +149,10 @@ class TaskUpdate(BaseModel):
     cannot be NULL (title, description, done, priority) is a 422, never an ``IntegrityError`` (a 500)."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    title: Title | None = None
+    description: Description | None = None
     done: bool | None = None
-    due: datetime | None = None
+    due: DueDate | None = None
     priority: Literal["low", "normal", "high"] | None = None
 
     @field_validator("title", "description", "done", "priority")
@@ -122,7 +164,8 @@ class TaskUpdate(BaseModel):
         return value
 
 
-TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OwnerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 async def list_tasks(session: AsyncSession, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
@@ -160,7 +203,7 @@ def reading_routes(lister: Any = list_tasks, router: APIRouter | None = None) ->
     router = router or APIRouter(prefix="/tasks")
 
     @router.get("", response_model=list[TaskRead])
-    async def read_tasks(session: SessionDep, owner_id: int | None = None, done: bool | None = None) -> list[Task]:
+    async def read_tasks(session: SessionDep, owner_id: OwnerFilter = None, done: bool | None = None) -> list[Task]:
         return await lister(session, owner_id, done)
 
     @router.get("/{task_id}", response_model=TaskRead)
@@ -214,9 +257,17 @@ async def prepare(engine: AsyncEngine, data: dict[str, Any]) -> async_sessionmak
     return Session
 
 
+async def validation_error(request: Request, error: RequestValidationError) -> Response:
+    """FastAPI's own 422 body, with non-ASCII escaped: the input it echoes may hold a lone surrogate, which UTF-8
+    cannot encode (FastAPI's default handler then fails with UnicodeEncodeError: a 500)."""
+    body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
+
+
 def assemble(Session: async_sessionmaker[AsyncSession], router: APIRouter) -> FastAPI:
     app = FastAPI(title="Task manager")
     app.state.Session = Session
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(router)
     return app
 
