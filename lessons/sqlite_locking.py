@@ -2,8 +2,10 @@
 
 Python's ``sqlite3`` driver (and aiosqlite on top of it) sends ``BEGIN`` only before ``INSERT``, ``UPDATE`` and
 ``DELETE``, never before a ``SELECT`` or a ``SAVEPOINT``. Lesson 08a shows what that does to a savepoint, and the
-recipe SQLAlchemy's documentation gives: switch the driver's own ``BEGIN`` off in a ``"connect"`` event and send one
-from SQLAlchemy's ``"begin"`` event. :func:`sqlite_engine` is that recipe, plus the busy timeout, for lesson 08b::
+recipe SQLAlchemy's documentation gives ("Transactions with SQLite and the sqlite3 driver",
+https://docs.sqlalchemy.org/en/21/dialects/sqlite.html#sqlite-transactions): switch the driver's own ``BEGIN`` off in
+a ``"connect"`` event and send one from SQLAlchemy's ``"begin"`` event. :func:`sqlite_engine` is that recipe, plus the
+busy timeout, for lesson 08b; the checker of lesson 08a's task runs on ``sqlite_engine(url, begin="BEGIN")``::
 
     sqlite_engine(db.url, begin="BEGIN")            # every transaction really begins, reads included
     sqlite_engine(db.url, begin="BEGIN IMMEDIATE")  # and takes the write lock at once: SQLite's FOR UPDATE
@@ -20,6 +22,27 @@ from SQLAlchemy's ``"begin"`` event. :func:`sqlite_engine` is that recipe, plus 
 >>> with tempfile.TemporaryDirectory() as folder:
 ...     asyncio.run(busy_timeout(folder))
 200
+
+A savepoint before any write, then a rollback: with the driver's default the released savepoint has committed its
+row; with ``begin="BEGIN"`` the rollback takes it back:
+
+>>> from lessons.connections import create_engine
+>>> async def rows_after_rollback(engine) -> int:
+...     async with engine.connect() as conn:
+...         await conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+...         await conn.commit()
+...         async with conn.begin_nested():
+...             await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+...         await conn.rollback()
+...         rows = await conn.scalar(text("SELECT count(*) FROM t"))
+...     await engine.dispose()
+...     return rows
+>>> with tempfile.TemporaryDirectory() as folder:
+...     a, b = (f"sqlite+aiosqlite:///{folder}/{name}.sqlite3" for name in "ab")
+...     default = asyncio.run(rows_after_rollback(create_engine(a)))
+...     recipe = asyncio.run(rows_after_rollback(sqlite_engine(b, begin="BEGIN")))
+>>> default, recipe
+(1, 0)
 """
 
 from __future__ import annotations

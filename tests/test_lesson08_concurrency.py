@@ -115,3 +115,26 @@ async def test_sqlite_savepoint_before_any_write_escapes_the_rollback() -> None:
             assert await session.scalar(select(User.name).where(User.email == "ghost@example.com")) == "Ghost"
     finally:
         await db.drop()
+
+
+async def _locked_view(Session: async_sessionmaker[AsyncSession], page_id: int) -> None:
+    from lessons.exercises.lesson08 import PageViews
+
+    async with Session() as session:
+        page = await session.get(PageViews, page_id, with_for_update=True)
+        page.views += 1
+        await session.commit()
+
+
+async def test_a_row_lock_counts_every_view_on_the_servers_and_is_named_as_dropped_on_sqlite(
+    database_url_env: str,
+) -> None:
+    # The 08b task says so: FOR UPDATE locks the row on PostgreSQL and MariaDB; SQLite drops it.
+    from lessons import exercises
+
+    result = await exercises.get("08.record_view").check(_locked_view)
+    if database_url_env.startswith("sqlite"):
+        assert result.status == "failed"
+        assert "SQLite drops FOR UPDATE" in result.message
+    else:
+        assert result.passed, result.message

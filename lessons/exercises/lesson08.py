@@ -404,10 +404,12 @@ class RecordView(Exercise):
                 "call's change was committed (await session.commit(), or async with Session.begin() as session)."
             )
         if got < CONCURRENT_VIEWS:
+            sqlite = db.backend == "sqlite"
+            no_lock = " (with_for_update() locks nothing here: SQLite drops FOR UPDATE)" if sqlite else ""
             raise Incorrect(
                 f"{CONCURRENT_VIEWS} requests at once counted only {got}: {CONCURRENT_VIEWS - got} updates were lost. "
                 "Each request read the old number before another one's write landed; let the database add one "
-                "(SET views = views + 1) instead of writing a number you computed in Python."
+                f"(SET views = views + 1) instead of writing a number you computed in Python{no_lock}."
             )
         if got > CONCURRENT_VIEWS:
             raise Incorrect(f"{CONCURRENT_VIEWS} views were counted as {got}: add exactly one per call.")

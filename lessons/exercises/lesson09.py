@@ -82,6 +82,17 @@ async def _wrong_without_synchronizing(session: AsyncSession, before: datetime) 
     return result.rowcount
 
 
+async def _wrong_expires_instead(session: AsyncSession, before: datetime) -> int:
+    # Stale objects avoided by expiring them: the next read of post.published needs a new query (and raises
+    # MissingGreenlet under asyncio when it is an attribute access).
+    result = await session.execute(
+        update(Post).where(Post.published, Post.created_at < before).values(published=False),
+        execution_options={"synchronize_session": False},
+    )
+    session.expire_all()
+    return result.rowcount
+
+
 async def _wrong_database_clock(session: AsyncSession, before: datetime) -> int:
     result = await session.execute(
         update(Post).where(Post.published, Post.created_at < before).values(published=False, updated_at=func.now())
@@ -109,6 +120,7 @@ class UnpublishOldPosts(Exercise):
     wrong_answers = [
         _wrong_loads_and_loops,
         _wrong_without_synchronizing,
+        _wrong_expires_instead,
         _wrong_database_clock,
         _wrong_forgets_published,
         _wrong_commits,
@@ -153,6 +165,13 @@ class UnpublishOldPosts(Exercise):
                 )
             for post in watched:
                 state = inspect(post)
+                if "published" in state.expired_attributes:
+                    raise Incorrect(
+                        f"post {state.identity[0]} was already loaded in the session, and after your UPDATE its "
+                        "published is expired: reading it needs a new query (under asyncio, an attribute access raises "
+                        "MissingGreenlet). Leave synchronize_session at its default, which sets the new value on "
+                        "the loaded objects, and don't expire them."
+                    )
                 if "updated_at" in state.expired_attributes:
                     raise Incorrect(
                         "after your UPDATE, updated_at of the posts the session holds is expired (reading it raises "
