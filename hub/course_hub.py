@@ -21,17 +21,29 @@ False
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import json
 import os
+import pwd
 import re
+import resource
 import secrets
 import shutil
+import stat
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Unicode
+import psutil
+from jupyterhub.auth import Authenticator
+from jupyterhub.spawner import LocalProcessSpawner
+from traitlets import Bool, Integer, Set, Unicode
 
 #: The checkout: notebooks/, solutions/ and the venv the single-user servers run in.
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +56,17 @@ USERNAME_PATTERN = r"^(?=.{1,16}$)[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 _LEARNER_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 #: What is never copied into a home (an instructor's own Lab leaves checkpoints in notebooks/).
 _NOT_COPIED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
+#: The system account of hub user ``ada`` is ``course-ada`` (isolated mode): never an account the machine had.
+ACCOUNT_PREFIX = "course-"
+#: The checkout's top-level entries a learner's server needs (read-only): the venv, the ``lessons`` package it
+#: imports (installed editable), Lab's settings, the learner copies. In isolated mode everything else in the
+#: checkout (solutions/, .git, .env, .data, tests…) is closed to other users, and the checkout cannot be listed.
+LEARNERS_NEED = frozenset({".venv", ".venv-hub", "lessons", "jupyter", "notebooks", "pyproject.toml"})
+#: The venv the servers run in when isolated: built by `make hub` from a Python every account can run (the
+#: checkout's .venv may point to an interpreter under a private home, such as pyenv's under /root).
+HUB_VENV = ROOT / ".venv-hub"
+#: A learner's own password: at least this long, and not the class password.
+MIN_PASSWORD = 8
 
 
 def valid_username(name: str) -> bool:
@@ -100,6 +123,83 @@ def read_or_create_secret(path: Path, generate: Any, minimum: int) -> tuple[str,
     with os.fdopen(descriptor, "w") as handle:
         handle.write(value + "\n")
     return value, True
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sign-in: each learner's own password, set on their first sign-in (FirstUseAuthenticator's way)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """A salted scrypt hash (the standard library's; n=2**14, r=8, p=1), as ``scrypt$<salt>$<hash>``.
+
+    >>> stored = hash_password("correct horse")
+    >>> password_matches("correct horse", stored), password_matches("wrong horse", stored)
+    (True, False)
+    """
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def password_matches(password: str, stored: str) -> bool:
+    kind, salt, _ = stored.split("$")
+    return kind == "scrypt" and hmac.compare_digest(hash_password(password, base64.b64decode(salt)), stored)
+
+
+class CourseAuthenticator(Authenticator):
+    """Learners sign up once with the class password and choose their own; afterwards only theirs works.
+
+    - a name already taken (by a learner or an instructor) can only be signed into with its owner's password;
+    - a new name needs the class password in the form's "class password" field, and a password of the learner's
+      own (at least :data:`MIN_PASSWORD` characters, not the class password), stored as a scrypt hash;
+    - instructors (``admin_users``) sign in with the instructors' password.
+    """
+
+    class_password = Unicode(help="The class password: lets a new learner sign up.").tag(config=True)
+    instructor_password = Unicode(help="The instructors' password.").tag(config=True)
+    passwords_file = Unicode(help="Where each learner's password hash is kept (mode 600).").tag(config=True)
+    instructors = Set(help="Usernames that sign in with the instructors' password.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lock = asyncio.Lock()
+
+    def _read(self) -> dict[str, str]:
+        path = Path(self.passwords_file)
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _write(self, hashes: dict[str, str]) -> None:
+        path = Path(self.passwords_file)
+        temporary = path.with_name(path.name + ".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(hashes, handle, indent=1, sort_keys=True)
+        os.replace(temporary, path)
+
+    async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
+        username = (data.get("username") or "").strip().lower()
+        password = data.get("password") or ""
+        if not valid_username(username) or not password:
+            return None
+        if username in self.instructors:
+            return username if hmac.compare_digest(password, self.instructor_password) else None
+        async with self._lock:  # two first sign-ins under one name: the second finds it taken
+            hashes = await asyncio.to_thread(self._read)
+            if username in hashes:
+                matches = await asyncio.to_thread(password_matches, password, hashes[username])
+                return username if matches else None
+            offered = data.get("class_password") or ""
+            if not self.class_password or not hmac.compare_digest(offered, self.class_password):
+                self.log.warning("Sign-up of %s refused: no class password", username)
+                return None
+            if len(password) < MIN_PASSWORD or hmac.compare_digest(password, self.class_password):
+                self.log.warning("Sign-up of %s refused: password too short or the class password", username)
+                return None
+            hashes[username] = await asyncio.to_thread(hash_password, password)
+            await asyncio.to_thread(self._write, hashes)
+            self.log.info("New learner %s signed up", username)
+            return username
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -163,52 +263,266 @@ def prepare_home(home: Path, instructor: bool, root: Path = ROOT) -> list[str]:
     return added
 
 
-class CourseSpawner(SimpleLocalProcessSpawner):
-    """SimpleLocalProcessSpawner, with the course copied into the home and the course's settings in the env.
+# --------------------------------------------------------------------------------------------------------------
+# Isolation: one system account per user, a private state folder, a private checkout
+# --------------------------------------------------------------------------------------------------------------
 
-    Every single-user server runs as the hub's own system user: the homes are separate folders, not separate
-    accounts (see hub/README.md, "Isolation").
+
+def can_isolate() -> bool:
+    """True when this process can create system users and switch to them (root, with ``useradd``)."""
+    return os.geteuid() == 0 and shutil.which("useradd") is not None and shutil.which("userdel") is not None
+
+
+def account_name(username: str) -> str:
+    """The system account of a hub user.
+
+    >>> account_name("ada")
+    'course-ada'
+    """
+    return ACCOUNT_PREFIX + username
+
+
+def _marker(state: Path) -> str:
+    """The comment (GECOS) of every account this hub creates: which hub made it, so nothing else is removed."""
+    return f"course hub {state}"
+
+
+def ensure_account(username: str, home: Path, state: Path) -> pwd.struct_passwd:
+    """The system account ``course-<username>`` (created if missing, password locked, no home made by useradd).
+
+    An account of that name that this hub did not create is refused: it is never taken over.
+    """
+    name = account_name(username)
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        _note_account(state, name)
+        subprocess.run(
+            ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", str(home),
+             "--shell", "/bin/bash", "--comment", _marker(state), name],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        entry = pwd.getpwnam(name)
+    if entry.pw_gecos != _marker(state):
+        raise PermissionError(f"the system account {name} exists and was not created by this hub: not used")
+    return entry
+
+
+def _note_account(state: Path, name: str) -> None:
+    """Add ``name`` to ``<state>/accounts.json`` before creating it, so that a crash cannot leave it unlisted."""
+    path = state / "accounts.json"
+    known = set(json.loads(path.read_text())) if path.exists() else set()
+    known.add(name)
+    descriptor = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(sorted(known), handle)
+    os.replace(path.with_suffix(".tmp"), path)
+
+
+def remove_accounts(state: Path) -> list[str]:
+    """Remove every system account this hub created (``<state>/accounts.json``, checked by its comment).
+
+    Their processes must have ended (the hub stops every server); their homes go with the state folder.
+    Returns the accounts removed.
+    """
+    path = state / "accounts.json"
+    if not path.exists():
+        return []
+    removed = []
+    for name in json.loads(path.read_text()):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if entry.pw_gecos != _marker(state):
+            continue
+        for process in psutil.process_iter(["uids"]):  # anything of this account still running, by its id
+            if process.info["uids"] and process.info["uids"].real == entry.pw_uid:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+        subprocess.run(["userdel", name], check=True, capture_output=True, text=True)
+        removed.append(name)
+    return removed
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 600 (a database SQLite then opens as it is), or make it 600."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    path.chmod(0o600)
+
+
+def close_state(state: Path) -> None:
+    """The state folder: 711 (each user reaches their own home, nobody lists it); the rest for the hub only."""
+    state.chmod(0o711)
+    (state / "users").chmod(0o711)
+    _private_file(state / "jupyterhub.sqlite")  # SQLite keeps an existing file's mode (and gives it to journals)
+    for child in state.iterdir():
+        if child.name != "users" and not child.is_symlink():
+            child.chmod(0o700 if child.is_dir() else 0o600)
+
+
+def close_checkout(root: Path, keep: frozenset[str] = LEARNERS_NEED) -> list[str]:
+    """Make the checkout private to the hub except ``keep``: ``o-rwx`` on every other top-level entry.
+
+    The checkout itself stays listable (``o+rx``, never writable): Python's import system lists the folders on
+    ``sys.path``, and the editable install of ``lessons`` puts the checkout there. Returns the entries closed now
+    (none on a later start). What stays open is read-only for other users.
+    """
+    closed = []
+    root.chmod(stat.S_IMODE(root.stat().st_mode) & ~0o022 | 0o005)
+    for child in sorted(root.iterdir()):
+        if child.name in keep or child.is_symlink():
+            continue
+        mode = stat.S_IMODE(child.lstat().st_mode)
+        if mode & 0o007:
+            child.chmod(mode & ~0o007)
+            closed.append(child.name)
+    return closed
+
+
+def _give(path: Path, uid: int, gid: int, skip: set[Path]) -> None:
+    """``chown -R`` of a home to its user, except the seed files (hard links to the checkout's, kept read-only)."""
+    os.chown(path, uid, gid)
+    for folder, folders, files in os.walk(path):
+        for name in [*folders, *files]:
+            child = Path(folder) / name
+            if child not in skip:
+                os.lchown(child, uid, gid)
+
+
+class CourseSpawner(LocalProcessSpawner):
+    """A local process per user, with the course copied into the home and the course's settings in the env.
+
+    ``isolate``: the server runs as the user's own system account (``course-<username>``, created on the first
+    start), with a home of mode 700; otherwise as the hub's own user (see hub/README.md, "Security").
     """
 
+    home_dir_template = Unicode(help="Each user's home, with {username} (<state>/users/{username}).").tag(config=True)
     users_root = Unicode(help="The folder holding every user's home (<state>/users).").tag(config=True)
+    state_dir = Unicode(help="The hub's state folder (where accounts.json lists the accounts it made).").tag(
+        config=True
+    )
+    isolate = Bool(False, help="Run each user's server as a system account of their own.").tag(config=True)
+    memory_limit_bytes = Integer(0, help="Address-space cap of every process of a user's server; 0: none.").tag(
+        config=True
+    )
     database_url = Unicode("", help="DATABASE_URL for every learner; empty: SQLite in their own .data.").tag(
         config=True
     )
+    venv_bin = Unicode(help="The bin folder of the venv the servers run in.").tag(config=True)
+
+    @property
+    def home_dir(self) -> str:
+        return self.home_dir_template.format(username=self.user.name)
 
     @property
     def instructor(self) -> bool:
         return bool(self.user.admin)
 
-    async def start(self) -> Any:
+    def _prepare(self) -> list[str]:
         home = Path(self.home_dir)
-        added = await asyncio.to_thread(prepare_home, home, self.instructor)
+        added = prepare_home(home, self.instructor)
+        if self.isolate:
+            account = ensure_account(self.user.name, home, Path(self.state_dir))
+            seeds = {home / ".data" / seed.name for seed in seed_files(ROOT / ".data")}
+            _give(home, account.pw_uid, account.pw_gid, seeds)
+            home.chmod(0o700)
+        return added
+
+    async def start(self) -> Any:
+        added = await asyncio.to_thread(self._prepare)
         if added:
-            self.log.info("Prepared %s for %s: %s", home, self.user.name, ", ".join(added))
+            self.log.info("Prepared %s for %s: %s", self.home_dir, self.user.name, ", ".join(added))
         return await super().start()
+
+    def make_preexec_fn(self, name: str) -> Any:
+        home, limit = self.home_dir, self.memory_limit_bytes
+        switch = set_user(account_name(self.user.name)) if self.isolate else None
+
+        def preexec() -> None:
+            if limit:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            if switch is not None:
+                switch()
+            os.umask(0o077)
+            os.chdir(home)
+
+        return preexec
+
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        env["USER"] = account_name(self.user.name) if self.isolate else self.user.name
+        env["HOME"] = self.home_dir
+        env["SHELL"] = "/bin/bash"
+        return env
+
+    async def move_certs(self, paths: dict[str, str]) -> dict[str, str]:
+        return paths  # internal SSL is not used
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
-        env.update(course_env(Path(self.home_dir), self.user.name, self.database_url, Path(self.users_root)))
+        home, users = Path(self.home_dir), Path(self.users_root)
+        venv_bin = Path(self.venv_bin) if self.venv_bin else None
+        env.update(course_env(home, self.user.name, self.database_url, users, venv_bin))
         if not self.instructor:
             env.pop("COURSE_HUB_USERS", None)
         return env
 
 
-def course_env(home: Path, username: str, database_url: str, users_root: Path) -> dict[str, str]:
+def set_user(account: str) -> Any:
+    """A ``preexec_fn`` switching to ``account`` (its group only: no supplementary group of the hub's)."""
+    entry = pwd.getpwnam(account)
+    groups = os.getgrouplist(account, entry.pw_gid)
+
+    def switch() -> None:
+        os.setgroups(groups)
+        os.setgid(entry.pw_gid)
+        os.setuid(entry.pw_uid)
+        if os.getuid() != entry.pw_uid or os.geteuid() != entry.pw_uid:
+            raise PermissionError(f"could not switch to {account}")
+
+    return switch
+
+
+def reachable_by_all(path: Path) -> bool:
+    """True when any account can run ``path``: it and every folder above its real path are ``o+x``."""
+    real = path.resolve()
+    return all(stat.S_IMODE(p.stat().st_mode) & 0o001 for p in [real, *real.parents])
+
+
+def servers_venv(environ: dict[str, str], isolate: bool) -> Path:
+    """The venv's ``bin`` the single-user servers run from: this hub's, or (isolated) one every account can run."""
+    if not isolate:
+        return Path(sys.executable).parent
+    venv = Path(environ.get("HUB_VENV") or HUB_VENV)
+    python = venv / "bin" / "python"
+    if not python.exists():
+        raise FileNotFoundError(f"{venv} is missing: start the hub with make hub (it builds it from HUB_PYTHON)")
+    if not reachable_by_all(python):
+        raise PermissionError(
+            f"{python} leads to {python.resolve()}, which other accounts cannot run: rebuild {venv.name} with "
+            "a Python outside any private home (make hub HUB_PYTHON=/usr/bin/python3)"
+        )
+    return venv / "bin"
+
+
+def course_env(
+    home: Path, username: str, database_url: str, users_root: Path, venv_bin: Path | None = None
+) -> dict[str, str]:
     """The contract with the course: where a user's databases go, their namespace, the shared server if any.
 
     >>> env = course_env(Path("/h/users/ada"), "ada", "", Path("/h/users"))
     >>> env["COURSE_DATA_DIR"], env["COURSE_NAMESPACE"], env["DATABASE_URL"]
     ('/h/users/ada/.data', 'ada', '')
     """
-    venv_bin = str(Path(sys.executable).parent)
+    venv_bin = venv_bin or Path(sys.executable).parent
     return {
         "COURSE_DATA_DIR": str(home / ".data"),
         "COURSE_NAMESPACE": username,
         # Set even when empty: an empty DATABASE_URL means "SQLite in COURSE_DATA_DIR", whatever .env says.
         "DATABASE_URL": database_url,
         # `!python`, `!pip` and a Terminal use the course's venv, where `import lessons` works.
-        "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", os.defpath)]),
+        "PATH": os.pathsep.join([str(venv_bin), os.environ.get("PATH", os.defpath)]),
         "COURSE_HUB_USERS": str(users_root),
     }
 
@@ -235,6 +549,30 @@ def _database_url(environ: dict[str, str]) -> str:
     return url
 
 
+def isolation_mode(environ: dict[str, str]) -> str:
+    """``users`` (one system account per user) or ``shared`` (every server as the hub's user), from HUB_ISOLATION.
+
+    ``auto`` (the default) is ``users`` whenever this process can create accounts (root, with ``useradd``).
+    """
+    wanted = (environ.get("HUB_ISOLATION") or "auto").strip().lower()
+    if wanted not in {"auto", "users", "shared"}:
+        raise ValueError(f"HUB_ISOLATION={wanted!r}: use auto, users or shared")
+    if wanted == "users" and not can_isolate():
+        raise PermissionError("HUB_ISOLATION=users needs the hub to run as root on a machine with useradd")
+    if wanted == "auto":
+        return "users" if can_isolate() else "shared"
+    return wanted
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = print) -> None:
     """Fill the JupyterHub config ``c`` from the environment (HOST, HUB_PORT, HUB_STATE_DIR, HUB_INSTRUCTORS…)."""
     environ = dict(os.environ if environ is None else environ)
@@ -245,6 +583,25 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     port = _port(environ, "HUB_PORT", 8000)
     instructors = names(environ.get("HUB_INSTRUCTORS", "instructor"))
     learners = names(environ.get("HUB_LEARNERS"))
+    mode = isolation_mode(environ)
+    trusted = (environ.get("HUB_TRUST_EVERYONE") or "").strip().lower() in {"yes", "1", "true"}
+    if mode == "shared":
+        announce(
+            "make hub: shared-user mode (not root, or no useradd): every learner's server runs as "
+            f"{pwd.getpwuid(os.geteuid()).pw_name} and can read the others' work: for colleagues, not strangers."
+        )
+        if not _loopback(host) and not trusted:
+            raise PermissionError(
+                f"HOST={host} opens a shared-user hub to the network: run as root for one account per learner, "
+                "or set HUB_TRUST_EVERYONE=yes if everyone who can reach it is trusted (hub/README.md)"
+            )
+    else:
+        close_state(state)
+        closed = close_checkout(ROOT)
+        announce(
+            f"make hub: one system account per learner ({ACCOUNT_PREFIX}<name>, home mode 700)"
+            + (f"; closed to other users in the checkout: {', '.join(closed)}" if closed else "")
+        )
 
     # Where the hub listens (the only public port), and its internal ports, all on this machine.
     c.JupyterHub.bind_url = f"http://{host}:{port}"
@@ -257,8 +614,9 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
     c.JupyterHub.cleanup_servers = True  # stopping the hub stops every learner's server
+    c.JupyterHub.template_paths = [str(ROOT / "hub" / "templates")]  # the sign-up field on the login page
 
-    # Sign-in: one class password for learners, another for the instructors (SharedPasswordAuthenticator).
+    # Sign-in: the class password lets a learner sign up with a password of their own; instructors have theirs.
     secrets_dir = state / "secrets"
     learner_password, new_learner = read_or_create_secret(
         secrets_dir / "learner-password", new_learner_password, minimum=8
@@ -266,15 +624,17 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     instructor_password, new_instructor = read_or_create_secret(
         secrets_dir / "instructor-password", new_instructor_password, minimum=32
     )
-    c.JupyterHub.authenticator_class = "shared-password"
-    c.SharedPasswordAuthenticator.user_password = learner_password
-    c.SharedPasswordAuthenticator.admin_password = instructor_password
+    c.JupyterHub.authenticator_class = CourseAuthenticator
+    c.CourseAuthenticator.class_password = learner_password
+    c.CourseAuthenticator.instructor_password = instructor_password
+    c.CourseAuthenticator.passwords_file = str(secrets_dir / "passwords.json")
+    c.CourseAuthenticator.instructors = set(instructors)
     c.Authenticator.admin_users = set(instructors)
     c.Authenticator.username_pattern = USERNAME_PATTERN
     if learners:
         c.Authenticator.allowed_users = set(learners)
     else:
-        c.Authenticator.allow_all = True  # anyone with the class password picks a username
+        c.Authenticator.allow_all = True  # anyone with the class password signs up under a free username
     if new_learner or new_instructor:
         announce(
             "\n".join(
@@ -282,7 +642,7 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
                     "",
                     "=" * 72,
                     "New passwords for this hub (shown once; kept, mode 600, in " + str(secrets_dir) + "):",
-                    f"  learners (any username):          {learner_password}" if new_learner else "",
+                    f"  class password (to sign up once): {learner_password}" if new_learner else "",
                     f"  instructors ({', '.join(instructors) or 'none: set HUB_INSTRUCTORS'}): {instructor_password}"
                     if new_instructor
                     else "",
@@ -291,19 +651,23 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
             ).replace("\n\n", "\n"),
         )
 
-    # Single-user servers: local processes of this system user, in the course's venv, homes under users/.
+    # Single-user servers: local processes (of each user's own account when isolated), in the course's venv.
     c.JupyterHub.spawner_class = CourseSpawner
     c.CourseSpawner.home_dir_template = str(users_root / "{username}")
     c.CourseSpawner.users_root = str(users_root)
+    c.CourseSpawner.state_dir = str(state)
+    c.CourseSpawner.isolate = mode == "users"
     c.CourseSpawner.database_url = _database_url(environ)
-    c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+    venv_bin = servers_venv(environ, isolate=mode == "users")
+    c.CourseSpawner.venv_bin = str(venv_bin)
+    c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
     c.Spawner.ip = "127.0.0.1"
     c.Spawner.notebook_dir = str(users_root / "{username}")
     c.Spawner.default_url = "/lab/tree/notebooks/00-setup.ipynb"
     c.Spawner.env_keep = ["LANG", "LC_ALL"]
     c.Spawner.start_timeout = 180  # ten servers starting at once on two busy cores
     c.Spawner.http_timeout = 120
-    c.Spawner.args = list(single_user_args(is_root=os.geteuid() == 0))
+    c.Spawner.args = list(single_user_args(is_root=os.geteuid() == 0 and mode == "shared"))
 
 
 def single_user_args(is_root: bool) -> Iterable[str]:
@@ -315,5 +679,5 @@ def single_user_args(is_root: bool) -> Iterable[str]:
     # A closing kernel drops its lesson copies on a database server (lessons.pristine); 5 s, the default, is not
     # always enough on a busy machine, and a killed kernel's copies wait for that learner's next kernel.
     yield "--KernelManager.shutdown_wait_time=15"
-    if is_root:  # a container or CI runs as root; the servers run as the hub's user either way
+    if is_root:  # shared-user mode as root (HUB_ISOLATION=shared): the servers run as root too
         yield "--ServerApp.allow_root=True"
