@@ -96,7 +96,7 @@ matrix: seed
 	@bash .ci/matrix
 
 # The course's own runs of the practice checks are not a learner's progress: they record nothing.
-test test-sqlite unit nbval matrix e2e hub-load hub-expected: export COURSE_PROGRESS = off
+test test-sqlite unit nbval matrix e2e hub-load hub-breakin hub-expected: export COURSE_PROGRESS = off
 
 test: lint unit nbval matrix sizes
 	@echo "make test: all checks passed."
@@ -169,6 +169,10 @@ HUB_LOAD_URL ?= $(TEST_POSTGRES_URL)
 HUB_LOAD_TIMEOUT ?= 600
 hub-load: setup $(HUB_PROXY) hub-venv
 	$(BIN)/python -m bench.hub_load --learners $(N) --timeout $(HUB_LOAD_TIMEOUT) $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
+
+# A curious learner tries to break in from a notebook cell (tests/test_hub_breakin.py): root, PostgreSQL, ~1 min.
+hub-breakin: setup $(HUB_PROXY) hub-venv
+	HUB_BREAKIN=1 $(PYTEST) -v -s tests/test_hub_breakin.py
 
 hub-expected: setup $(HUB_PROXY) hub-venv
 	$(BIN)/python -m bench.hub_load --learners 1 --record $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))

@@ -440,7 +440,7 @@ class Hub:
         return []
 
 
-def start_hub(state: Path, database_url: str, learners: list[str]) -> Hub:
+def start_hub(state: Path, database_url: str, learners: list[str], instructors: str = "", **extra: str) -> Hub:
     port = free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "COURSE_"))},
@@ -449,9 +449,10 @@ def start_hub(state: Path, database_url: str, learners: list[str]) -> Hub:
         "HUB_INTERNAL_PORT": str(free_port()),
         "HUB_API_PORT": str(free_port()),
         "HUB_STATE_DIR": str(state),
-        "HUB_INSTRUCTORS": "",
+        "HUB_INSTRUCTORS": instructors,
         "HUB_LEARNERS": ",".join(learners),
         "DATABASE_URL": database_url,
+        **extra,
     }
     log = state / "hub.log"
     with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:

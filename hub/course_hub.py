@@ -596,6 +596,11 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
                 "or set HUB_TRUST_EVERYONE=yes if everyone who can reach it is trusted (hub/README.md)"
             )
     else:
+        if (ROOT / ".env").exists():
+            raise PermissionError(
+                f"{ROOT / '.env'} exists: learners' kernels could not read it (nor may they: it holds your "
+                "credentials), and the course's settings read it; pass DATABASE_URL in the environment instead"
+            )
         close_state(state)
         closed = close_checkout(ROOT)
         announce(

@@ -1,0 +1,237 @@
+"""A curious learner tries to break in, from a notebook cell, on `make hub` as CI runs it (root, PostgreSQL).
+
+Two learners sign up and an instructor signs in; from the first learner's kernel, every attempt of issue 21 is
+made against the second learner, the hub and the instructor: each must be refused. The same attempts then run as
+the hub's own user, which is what a kernel is in shared-user mode (``HUB_ISOLATION=shared``): each must succeed,
+so that a refusal above is the isolation's doing, not a typo in a path. Afterwards no account, process, home or
+database may be left.
+
+`make hub-breakin` runs it (``HUB_BREAKIN=1``; about a minute): it needs root, ``useradd`` and the hub's proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+from bench.hub_load import (
+    HOST,
+    Kernel,
+    Learner,
+    drop_learner_databases,
+    learner_databases,
+    start_hub,
+    stop_everything,
+    wait_for_hub,
+)
+from lessons.settings import parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hub"))
+
+import course_hub  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("HUB_BREAKIN") != "1", reason="make hub-breakin runs it (root, a hub, about a minute)"
+)
+
+#: Run in a kernel (or as the hub's user): each attempt, and whether it succeeded. TARGETS is set before it.
+ATTEMPTS = r'''
+import json, os, sqlite3
+from pathlib import Path
+
+def attempt(action):
+    try:
+        action()
+        return "succeeded"
+    except Exception as error:
+        return "refused: " + type(error).__name__
+
+def read(path):
+    path = Path(path)
+    return sorted(os.listdir(path)) if path.is_dir() else path.read_bytes()
+
+def hub_database():
+    with sqlite3.connect(f"file:{T['hub_db']}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT name FROM users").fetchall()
+
+T = json.loads(TARGETS)
+found = {
+    "list the other learner's home": attempt(lambda: read(T["other_home"])),
+    "read the other learner's notebook": attempt(lambda: read(T["other_notebook"])),
+    "write into the other learner's home": attempt(lambda: open(T["other_home"] + "/planted.txt", "a").close()),
+    "change the other learner's notebook": attempt(lambda: open(T["other_notebook"], "a").close()),
+    "read the class password": attempt(lambda: read(T["state"] + "/secrets/learner-password")),
+    "read the instructor password": attempt(lambda: read(T["state"] + "/secrets/instructor-password")),
+    "read the learners' password hashes": attempt(lambda: read(T["state"] + "/secrets/passwords.json")),
+    "read the cookie secret": attempt(lambda: read(T["state"] + "/jupyterhub_cookie_secret")),
+    "read the hub's database": attempt(lambda: read(T["hub_db"])),
+    "query the hub's database": attempt(hub_database),
+    "list the hub's state": attempt(lambda: read(T["state"])),
+    "read the other learner's server environment": attempt(lambda: read(f"/proc/{T['other_server']}/environ")),
+    "read the other learner's kernel environment": attempt(lambda: read(f"/proc/{T['other_kernel']}/environ")),
+    "open solutions/ in the checkout": attempt(lambda: read(T["root"] + "/solutions/02-crud.ipynb")),
+    "open the instructor's solutions/": attempt(lambda: read(T["instructor_home"] + "/solutions/02-crud.ipynb")),
+    "read the checkout's git history": attempt(lambda: read(T["root"] + "/.git")),
+    "change the course's notebooks/": attempt(lambda: open(T["root"] + "/notebooks/02-crud.ipynb", "a").close()),
+    "change the course's venv": attempt(lambda: open(T["venv"] + "/pyvenv.cfg", "a").close()),
+    "change the lessons package": attempt(lambda: open(T["root"] + "/lessons/__init__.py", "a").close()),
+}
+print(json.dumps(found))
+'''
+
+
+async def open_kernel(learner: Learner, client: httpx.AsyncClient, port: int) -> Kernel:
+    """A new notebook's kernel in the learner's server, through the hub's proxy, as JupyterLab opens one."""
+    api = f"/user/{learner.name}/api"
+    created = await client.post(
+        f"{api}/sessions",
+        json={"path": "probe.ipynb", "name": "probe.ipynb", "type": "notebook", "kernel": {"name": "python3"}},
+        headers=learner.headers,
+    )
+    assert created.status_code == 201, created.text
+    kernel_id = created.json()["kernel"]["id"]
+    request = HTTPRequest(
+        f"ws://{HOST}:{port}{api}/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}",
+        headers=learner.headers,
+    )
+    kernel = Kernel(await websocket_connect(request), uuid.uuid4().hex)
+    await kernel.ready()
+    return kernel
+
+
+async def run(kernel: Kernel, code: str) -> str:
+    outputs = await kernel.execute(code)
+    errors = [o for o in outputs if o["output_type"] == "error"]
+    assert not errors, errors
+    return "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+
+
+def server_and_kernel(name: str) -> tuple[int, int]:
+    """The pids of a user's single-user server and of its (only) kernel."""
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.environ().get("JUPYTERHUB_USER") == name and "singleuser" in " ".join(process.cmdline()):
+                children = process.children(recursive=True)
+                return process.pid, children[0].pid if children else 0
+    raise AssertionError(f"no server found for {name}")
+
+
+async def sign_in_as(base: str, username: str, password: str, class_password: str = "") -> bool:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        page = await client.get("/hub/login")
+        xsrf = page.text.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+        form = {"username": username, "password": password, "class_password": class_password, "_xsrf": xsrf}
+        answer = await client.post("/hub/login", data=form)
+        return answer.status_code == 302 and "jupyterhub-session-id" in client.cookies
+
+
+def accounts_of(state: Path) -> list[str]:
+    return [entry.pw_name for entry in pwd.getpwall() if entry.pw_gecos == f"course hub {state}"]
+
+
+async def test_a_learner_reaches_nothing_of_anyone_else():
+    if os.geteuid() != 0 or not course_hub.can_isolate():
+        pytest.fail("the break-in test runs as root on a machine with useradd (as CI does)")
+    url_text = os.environ.get("TEST_POSTGRES_URL", "")
+    url = parse_database_url(url_text) if url_text else None
+    tag = "b" + uuid.uuid4().hex[:4]
+    ada, bob, teach = f"{tag}_ada", f"{tag}_bob", f"{tag}_teach"
+    state = Path(tempfile.mkdtemp(prefix="hub-breakin-"))
+    hub = start_hub(state, url_text, [ada, bob], instructors=teach)
+    people: list[Learner] = []
+    try:
+        await wait_for_hub(hub, within=120)
+        secrets_dir = state / "secrets"
+        class_password = (secrets_dir / "learner-password").read_text().strip()
+        instructor_password = (secrets_dir / "instructor-password").read_text().strip()
+        people = [Learner(ada, hub.base, class_password), Learner(bob, hub.base, class_password)]
+        people.append(Learner(teach, hub.base, "", own_password=instructor_password))
+
+        async def start(person: Learner) -> None:
+            async with httpx.AsyncClient(base_url=hub.base, timeout=120) as client:
+                await person.sign_in(client)
+                await person.start_server(client, within=180)
+
+        await asyncio.gather(*(start(person) for person in people))
+        async with httpx.AsyncClient(base_url=hub.base, timeout=120) as client:
+            kernels = [await open_kernel(person, client, hub.port) for person in people[:2]]
+            server, kernel = server_and_kernel(bob)
+            targets = {
+                "state": str(state),
+                "hub_db": str(state / "jupyterhub.sqlite"),
+                "other_home": str(state / "users" / bob),
+                "other_notebook": str(state / "users" / bob / "notebooks" / "02-crud.ipynb"),
+                "instructor_home": str(state / "users" / teach),
+                "other_server": server,
+                "other_kernel": kernel,
+                "root": str(ROOT),
+                "venv": str(course_hub.HUB_VENV),
+            }
+            program = f"TARGETS = {json.dumps(json.dumps(targets))}\n{ATTEMPTS}"
+            from_ada = json.loads(await run(kernels[0], program))
+            whoami = await run(kernels[0], "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name)")
+            for each in kernels:
+                each.connection.close()
+
+        # The control: the same program as the hub's own user, which every kernel is in shared-user mode.
+        control = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+        )
+        as_hub_user = json.loads(control.stdout)
+
+        # Signing in under another's name: with the class password, or signing up again; the owners can.
+        sign_ins = {
+            "sign in as the other learner with the class password": await sign_in_as(
+                hub.base, bob, class_password, class_password
+            ),
+            "sign up again under the other learner's name": await sign_in_as(
+                hub.base, bob, "my-own-new-password", class_password
+            ),
+            "sign in as the instructor with the class password": await sign_in_as(
+                hub.base, teach, class_password, class_password
+            ),
+        }
+        owners = {
+            "the other learner, with their own password": await sign_in_as(hub.base, bob, people[1].own_password),
+            "the instructor, with the instructors' password": await sign_in_as(hub.base, teach, instructor_password),
+        }
+
+        print(f"\nFrom {ada}'s kernel (running as {whoami.strip()}):")
+        for name, outcome in {**from_ada, **{k: "succeeded" if v else "refused" for k, v in sign_ins.items()}}.items():
+            print(f"  {name}: {outcome}")
+        succeeded = [name for name, outcome in from_ada.items() if outcome == "succeeded"]
+        succeeded += [name for name, signed_in in sign_ins.items() if signed_in]
+        assert whoami.strip() == course_hub.account_name(ada)
+        assert succeeded == [], f"break-in attempts that succeeded: {succeeded}"
+        assert set(as_hub_user) == set(from_ada)
+        not_attempted = [name for name, outcome in as_hub_user.items() if outcome != "succeeded"]
+        assert not_attempted == [], f"attempts that fail even as the hub's own user (a wrong path?): {not_attempted}"
+        assert all(owners.values()), owners
+    finally:
+        left = await stop_everything(hub, people)
+        databases = await learner_databases(url, people) if url is not None else []
+        if databases:
+            await drop_learner_databases(url, databases)
+        removed = course_hub.remove_accounts(state)
+        shutil.rmtree(state, ignore_errors=True)
+    assert left == [], f"processes left: {left}"
+    assert accounts_of(state) == [], "system accounts left behind"
+    assert len(removed) == 3 and not state.exists()
+    if url is not None:
+        assert await learner_databases(url, people) == []
