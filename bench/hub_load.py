@@ -58,7 +58,7 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hub"))
 
-from course_hub import remove_accounts
+from course_hub import remove_accounts, remove_database_roles
 
 from lessons.connections import server_connection
 from lessons.pristine import _server_database_names, drop_database
@@ -582,12 +582,12 @@ class RunResult:
     total_seconds: float
 
 
-async def one_run(n: int, url: URL, within: float) -> RunResult:
+async def one_run(n: int, url: URL, within: float, isolation: str = "auto") -> RunResult:
     started = time.perf_counter()
     tag = "l" + secrets.token_hex(2)
     names = [f"{tag}_{i:02d}" for i in range(1, n + 1)]
     state = Path(tempfile.mkdtemp(prefix="hub-load-"))
-    hub = start_hub(state, url.render_as_string(hide_password=False), names)
+    hub = start_hub(state, url.render_as_string(hide_password=False), names, HUB_ISOLATION=isolation)
     learners: list[Learner] = []
     stop = asyncio.Event()
     sampler: asyncio.Task[None] | None = None
@@ -623,8 +623,9 @@ async def one_run(n: int, url: URL, within: float) -> RunResult:
         remaining = await learner_databases(url, learners)
         accounts_left = []
         try:
+            await remove_database_roles(url.render_as_string(hide_password=False), state)
             remove_accounts(state)
-        except (OSError, subprocess.CalledProcessError) as error:
+        except Exception as error:  # whatever it is, it is reported with what was left
             accounts_left.append(str(error))
         shutil.rmtree(state, ignore_errors=True)
         problems = []
@@ -810,7 +811,7 @@ async def main_async(args: argparse.Namespace) -> int:
     failed = False
     for n in counts:
         print(f"hub load: {n} learner(s) on {mask(url)}, lessons {', '.join(LESSONS)}…", flush=True)
-        result = await one_run(n, url, args.timeout)
+        result = await one_run(n, url, args.timeout, args.isolation)
         results.append(result)
         if args.record:
             for run in result.learners[0].lessons:
@@ -848,6 +849,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--url", default=os.environ.get("HUB_LOAD_URL") or os.environ.get("TEST_POSTGRES_URL"),
         help="the PostgreSQL server (default: HUB_LOAD_URL, else TEST_POSTGRES_URL)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--isolation", default="auto", choices=["auto", "users", "shared"],
+        help="HUB_ISOLATION of the hub: auto (one system account per learner as root), users or shared",
     )  # fmt: skip
     parser.add_argument("--record", action="store_true", help="write hub/expected/ from one learner's run")
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a run gives up (default 600)")

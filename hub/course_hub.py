@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import grp
 import hashlib
 import hmac
 import ipaddress
@@ -287,10 +288,11 @@ def _marker(state: Path) -> str:
     return f"course hub {state}"
 
 
-def ensure_account(username: str, home: Path, state: Path) -> pwd.struct_passwd:
+def ensure_account(username: str, home: Path, state: Path, instructor: bool = False) -> pwd.struct_passwd:
     """The system account ``course-<username>`` (created if missing, password locked, no home made by useradd).
 
-    An account of that name that this hub did not create is refused: it is never taken over.
+    An instructor's is also in the instructors' group. An account of that name that this hub did not create is
+    refused: it is never taken over.
     """
     name = account_name(username)
     try:
@@ -305,7 +307,37 @@ def ensure_account(username: str, home: Path, state: Path) -> pwd.struct_passwd:
         entry = pwd.getpwnam(name)
     if entry.pw_gecos != _marker(state):
         raise PermissionError(f"the system account {name} exists and was not created by this hub: not used")
+    group = instructors_group(state)
+    if instructor and name not in grp.getgrnam(group).gr_mem:
+        subprocess.run(["usermod", "--append", "--groups", group, name], check=True, capture_output=True)
     return entry
+
+
+def instructors_group(state: Path) -> str:
+    """The group of this hub's instructors (it reads the progress drop folder): one per state folder."""
+    return f"{ACCOUNT_PREFIX}staff-{hashlib.sha1(str(state).encode()).hexdigest()[:8]}"
+
+
+def ensure_exchange(state: Path, isolate: bool) -> Path:
+    """``<state>/exchange``, the progress drop folder (lessons.progress.hand_in).
+
+    Isolated: ``root:<instructors' group>``, mode 3753: learners create their file but cannot list the folder
+    nor read a file (files are 640, in the instructors' group by the setgid bit), nor replace another's (sticky).
+    """
+    folder = state / "exchange"
+    folder.mkdir(exist_ok=True)
+    if not isolate:
+        folder.chmod(0o700)
+        return folder
+    group = instructors_group(state)
+    try:
+        grp.getgrnam(group)
+    except KeyError:
+        _note_account(state, "group:" + group)
+        subprocess.run(["groupadd", "--system", group], check=True, capture_output=True, text=True)
+    os.chown(folder, 0, grp.getgrnam(group).gr_gid)
+    folder.chmod(0o3753)
+    return folder
 
 
 def _note_account(state: Path, name: str) -> None:
@@ -329,7 +361,8 @@ def remove_accounts(state: Path) -> list[str]:
     if not path.exists():
         return []
     removed = []
-    for name in json.loads(path.read_text()):
+    listed = json.loads(path.read_text())
+    for name in [name for name in listed if not name.startswith("group:")]:
         try:
             entry = pwd.getpwnam(name)
         except KeyError:
@@ -342,6 +375,11 @@ def remove_accounts(state: Path) -> list[str]:
                     process.kill()
         subprocess.run(["userdel", name], check=True, capture_output=True, text=True)
         removed.append(name)
+    for group in [name.removeprefix("group:") for name in listed if name.startswith("group:")]:
+        with contextlib.suppress(KeyError):
+            grp.getgrnam(group)
+            subprocess.run(["groupdel", group], check=True, capture_output=True, text=True)
+            removed.append(group)
     return removed
 
 
@@ -358,7 +396,7 @@ def close_state(state: Path) -> None:
     (state / "users").chmod(0o711)
     _private_file(state / "jupyterhub.sqlite")  # SQLite keeps an existing file's mode (and gives it to journals)
     for child in state.iterdir():
-        if child.name != "users" and not child.is_symlink():
+        if child.name not in {"users", "exchange"} and not child.is_symlink():
             child.chmod(0o700 if child.is_dir() else 0o600)
 
 
@@ -391,6 +429,95 @@ def _give(path: Path, uid: int, gid: int, skip: set[Path]) -> None:
                 os.lchown(child, uid, gid)
 
 
+# --------------------------------------------------------------------------------------------------------------
+# A database role per learner (PostgreSQL): the instructor's credentials stay with the hub
+# --------------------------------------------------------------------------------------------------------------
+
+
+def role_name(database_url: str, username: str) -> str:
+    """The learner's role: the base database's name and theirs, the prefix of every database they create.
+
+    >>> role_name("postgresql+asyncpg://teacher:secret@db/course", "ada")
+    'course_ada'
+    """
+    from lessons.settings import parse_database_url
+
+    return f"{parse_database_url(database_url).database}_{username}"
+
+
+def _pgpass_password(path: Path, role: str) -> str | None:
+    with contextlib.suppress(OSError, ValueError):
+        for line in path.read_text().splitlines():
+            *_, user, password = line.split(":")
+            if user == role:
+                return password
+    return None
+
+
+async def ensure_database_role(
+    admin_url: str, username: str, home: Path, owner: tuple[int, int] | None, state: Path, connections: int
+) -> str:
+    """The learner's own role on the PostgreSQL server (created on their first start), and their DATABASE_URL.
+
+    ``LOGIN CREATEDB CONNECTION LIMIT <connections>``, a generated password kept in ``<home>/.pgpass``
+    (mode 600: libpq and asyncpg read it), marked by a comment as this hub's; the URL carries no password. The
+    databases the learner creates are theirs alone (lessons.pristine revokes ``CONNECT`` from ``PUBLIC``).
+    """
+    from sqlalchemy import text
+
+    from lessons.connections import server_connection
+    from lessons.settings import parse_database_url
+
+    url = parse_database_url(admin_url)
+    role = role_name(admin_url, username)
+    pgpass = home / ".pgpass"
+    password = _pgpass_password(pgpass, role) or secrets.token_urlsafe(24)
+    async with server_connection(url) as conn:
+        comment = await conn.scalar(
+            text("SELECT coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = :r"),
+            {"r": role},
+        )
+        if comment is None:
+            await conn.execute(
+                text(f"CREATE ROLE \"{role}\" LOGIN CREATEDB CONNECTION LIMIT {int(connections)} "
+                     f"PASSWORD '{password}'")
+            )  # fmt: skip
+            await conn.execute(text(f"COMMENT ON ROLE \"{role}\" IS '{_marker(state)}'"))
+        elif comment != _marker(state):
+            raise PermissionError(f"the database role {role} exists and was not created by this hub: not used")
+        else:
+            await conn.execute(
+                text(f"ALTER ROLE \"{role}\" CONNECTION LIMIT {int(connections)} PASSWORD '{password}'")
+            )
+    descriptor = os.open(pgpass.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"*:*:*:{role}:{password}\n")
+    if owner is not None:
+        os.chown(pgpass.with_suffix(".tmp"), *owner)
+    os.replace(pgpass.with_suffix(".tmp"), pgpass)
+    return url.set(username=role, password=None).render_as_string(hide_password=False)
+
+
+async def remove_database_roles(admin_url: str, state: Path) -> list[str]:
+    """Drop the roles this hub created (their databases must be dropped first); returns those dropped."""
+    from sqlalchemy import text
+
+    from lessons.connections import server_connection
+    from lessons.settings import parse_database_url
+
+    async with server_connection(parse_database_url(admin_url)) as conn:
+        roles = (
+            await conn.scalars(
+                text("SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = :m"),
+                {"m": _marker(state)},
+            )
+        ).all()
+        for role in roles:
+            await conn.execute(text(f'DROP OWNED BY "{role}"'))
+            await conn.execute(text(f'DROP ROLE "{role}"'))
+    return list(roles)
+
+
 class CourseSpawner(LocalProcessSpawner):
     """A local process per user, with the course copied into the home and the course's settings in the env.
 
@@ -411,6 +538,11 @@ class CourseSpawner(LocalProcessSpawner):
         config=True
     )
     venv_bin = Unicode(help="The bin folder of the venv the servers run in.").tag(config=True)
+    database_roles = Bool(False, help="Give each user a PostgreSQL role of their own (database_url's server).").tag(
+        config=True
+    )
+    database_connections = Integer(20, help="Each user's role's connection limit.").tag(config=True)
+    _user_database_url = ""
 
     @property
     def home_dir(self) -> str:
@@ -424,7 +556,7 @@ class CourseSpawner(LocalProcessSpawner):
         home = Path(self.home_dir)
         added = prepare_home(home, self.instructor)
         if self.isolate:
-            account = ensure_account(self.user.name, home, Path(self.state_dir))
+            account = ensure_account(self.user.name, home, Path(self.state_dir), self.instructor)
             seeds = {home / ".data" / seed.name for seed in seed_files(ROOT / ".data")}
             _give(home, account.pw_uid, account.pw_gid, seeds)
             home.chmod(0o700)
@@ -434,6 +566,16 @@ class CourseSpawner(LocalProcessSpawner):
         added = await asyncio.to_thread(self._prepare)
         if added:
             self.log.info("Prepared %s for %s: %s", self.home_dir, self.user.name, ", ".join(added))
+        self._user_database_url = self.database_url
+        if self.database_roles and self.database_url:
+            owner = None
+            if self.isolate:
+                account = pwd.getpwnam(account_name(self.user.name))
+                owner = (account.pw_uid, account.pw_gid)
+            self._user_database_url = await ensure_database_role(
+                self.database_url, self.user.name, Path(self.home_dir), owner, Path(self.state_dir),
+                self.database_connections,
+            )  # fmt: skip
         return await super().start()
 
     def make_preexec_fn(self, name: str) -> Any:
@@ -463,7 +605,8 @@ class CourseSpawner(LocalProcessSpawner):
         env = super().get_env()
         home, users = Path(self.home_dir), Path(self.users_root)
         venv_bin = Path(self.venv_bin) if self.venv_bin else None
-        env.update(course_env(home, self.user.name, self.database_url, users, venv_bin))
+        env.update(course_env(home, self.user.name, self._user_database_url, users, venv_bin))
+        env["COURSE_PROGRESS_EXCHANGE"] = str(Path(self.state_dir) / "exchange")
         if not self.instructor:
             env.pop("COURSE_HUB_USERS", None)
         return env
@@ -564,6 +707,18 @@ def isolation_mode(environ: dict[str, str]) -> str:
     return wanted
 
 
+def memory_bytes(text: str) -> int:
+    """``HUB_MEMORY_LIMIT``: ``3G``, ``512M`` or a number of bytes; ``0`` for none.
+
+    >>> memory_bytes("3G"), memory_bytes("512M"), memory_bytes("0")
+    (3221225472, 536870912, 0)
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*([KMG]?)i?B?\s*", text.upper())
+    if not match:
+        raise ValueError(f"HUB_MEMORY_LIMIT={text!r}: write 3G, 512M or a number of bytes")
+    return int(match.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[match.group(2)]
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -595,6 +750,7 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
                 f"HOST={host} opens a shared-user hub to the network: run as root for one account per learner, "
                 "or set HUB_TRUST_EVERYONE=yes if everyone who can reach it is trusted (hub/README.md)"
             )
+        ensure_exchange(state, isolate=False)
     else:
         if (ROOT / ".env").exists():
             raise PermissionError(
@@ -602,6 +758,7 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
                 "credentials), and the course's settings read it; pass DATABASE_URL in the environment instead"
             )
         close_state(state)
+        ensure_exchange(state, isolate=True)
         closed = close_checkout(ROOT)
         announce(
             f"make hub: one system account per learner ({ACCOUNT_PREFIX}<name>, home mode 700)"
@@ -662,7 +819,13 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     c.CourseSpawner.users_root = str(users_root)
     c.CourseSpawner.state_dir = str(state)
     c.CourseSpawner.isolate = mode == "users"
-    c.CourseSpawner.database_url = _database_url(environ)
+    database_url = _database_url(environ)
+    c.CourseSpawner.database_url = database_url
+    # A role per learner on PostgreSQL (the instructor's credentials never reach a learner); MariaDB: not yet.
+    c.CourseSpawner.database_roles = mode == "users" and database_url.startswith("postgresql")
+    c.CourseSpawner.database_connections = int(environ.get("HUB_DB_CONNECTIONS") or 20)
+    if mode == "users" and database_url and not database_url.startswith("postgresql"):
+        announce("make hub: on MariaDB every learner still connects with your DATABASE_URL (no role of their own)")
     venv_bin = servers_venv(environ, isolate=mode == "users")
     c.CourseSpawner.venv_bin = str(venv_bin)
     c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
@@ -673,6 +836,21 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     c.Spawner.start_timeout = 180  # ten servers starting at once on two busy cores
     c.Spawner.http_timeout = 120
     c.Spawner.args = list(single_user_args(is_root=os.geteuid() == 0 and mode == "shared"))
+
+    # A runaway learner: each process of their server (the server, each kernel) may map HUB_MEMORY_LIMIT at most
+    # (RLIMIT_AS: a MemoryError in their cell, not the machine swapping); a kernel maps about 1 GB when idle.
+    c.CourseSpawner.memory_limit_bytes = memory_bytes(environ.get("HUB_MEMORY_LIMIT") or "3G")
+    # An idle server (no activity for HUB_CULL_IDLE seconds, default an hour) is stopped; its work stays.
+    idle = int(environ.get("HUB_CULL_IDLE") or 3600)
+    culler = [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", "--cull-every=60"]
+    c.JupyterHub.services = [{"name": "idle-culler", "command": culler}]
+    c.JupyterHub.load_roles = [
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        }
+    ]
 
 
 def single_user_args(is_root: bool) -> Iterable[str]:

@@ -20,12 +20,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from sqlalchemy import text
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -39,6 +41,7 @@ from bench.hub_load import (
     stop_everything,
     wait_for_hub,
 )
+from lessons.connections import server_connection
 from lessons.settings import parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +69,39 @@ def read(path):
     path = Path(path)
     return sorted(os.listdir(path)) if path.is_dir() else path.read_bytes()
 
+def replace_handed_in():
+    fake = Path(T["exchange"]) / ".fake.tmp"
+    fake.write_text('{"version": 1, "exercises": {}}')
+    os.replace(fake, Path(T["exchange"]) / (T["other"] + ".json"))
+
+def on_server(database, sql):
+    """Run ``sql`` on ``database`` with the credentials of this kernel's DATABASE_URL, then roll it back."""
+    import asyncio, concurrent.futures, asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["DATABASE_URL"])
+
+    async def go():
+        conn = await asyncpg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=database
+        )
+        try:
+            transaction = conn.transaction()
+            await transaction.start()
+            await conn.execute(sql)
+            await transaction.rollback()
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, go()).result()
+
+def instructor_credentials():
+    from sqlalchemy.engine import make_url
+
+    if make_url(os.environ["DATABASE_URL"]).username != T["admin_user"]:
+        raise PermissionError("not the instructor's role")
+
 def hub_database():
     with sqlite3.connect(f"file:{T['hub_db']}?mode=ro", uri=True) as conn:
         return conn.execute("SELECT name FROM users").fetchall()
@@ -85,6 +121,12 @@ found = {
     "list the hub's state": attempt(lambda: read(T["state"])),
     "read the other learner's server environment": attempt(lambda: read(f"/proc/{T['other_server']}/environ")),
     "read the other learner's kernel environment": attempt(lambda: read(f"/proc/{T['other_kernel']}/environ")),
+    "list the progress drop folder": attempt(lambda: read(T["exchange"])),
+    "read the other learner's handed-in progress": attempt(lambda: read(T["exchange"] + "/" + T["other"] + ".json")),
+    "change the other learner's handed-in progress": attempt(
+        lambda: open(T["exchange"] + "/" + T["other"] + ".json", "a").close()
+    ),
+    "replace the other learner's handed-in progress": attempt(replace_handed_in),
     "open solutions/ in the checkout": attempt(lambda: read(T["root"] + "/solutions/02-crud.ipynb")),
     "open the instructor's solutions/": attempt(lambda: read(T["instructor_home"] + "/solutions/02-crud.ipynb")),
     "read the checkout's git history": attempt(lambda: read(T["root"] + "/.git")),
@@ -92,6 +134,23 @@ found = {
     "change the course's venv": attempt(lambda: open(T["venv"] + "/pyvenv.cfg", "a").close()),
     "change the lessons package": attempt(lambda: open(T["root"] + "/lessons/__init__.py", "a").close()),
 }
+if T.get("other_seed"):
+    found.update({
+        "find the instructor's database role in the environment": attempt(instructor_credentials),
+        "open the other learner's seed database": attempt(lambda: on_server(T["other_seed"], "SELECT 1")),
+        "read the other learner's rows": attempt(
+            lambda: on_server(T["other_copy"], "SELECT count(*) FROM users")
+        ),
+        "UPDATE the other learner's seed": attempt(
+            lambda: on_server(T["other_seed"], "UPDATE users SET name = name")
+        ),
+        "take over the other learner's database": attempt(
+            lambda: on_server(T["base_db"], f'ALTER DATABASE "{T["other_copy"]}" OWNER TO CURRENT_USER')
+        ),
+        "rename the other learner's seed": attempt(
+            lambda: on_server(T["base_db"], f'ALTER DATABASE "{T["other_seed"]}" RENAME TO "{T["other_seed"]}x"')
+        ),
+    })
 print(json.dumps(found))
 '''
 
@@ -120,6 +179,43 @@ async def run(kernel: Kernel, code: str) -> str:
     errors = [o for o in outputs if o["output_type"] == "error"]
     assert not errors, errors
     return "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+
+
+RUNAWAY = """
+chunks = []
+try:
+    while True:
+        chunks.append(b"x" * (64 << 20))
+except MemoryError:
+    print(len(chunks) * 64)
+finally:
+    del chunks
+"""
+
+
+async def runaway_beside(runaway: Kernel, other: Kernel) -> tuple[int, float]:
+    """One kernel allocates 64 MB at a time until it is stopped; the other's cells are timed meanwhile.
+
+    Returns the MB allocated and the other's slowest answer (seconds).
+    """
+    done = asyncio.Event()
+    slowest = 0.0
+
+    async def ping() -> None:
+        nonlocal slowest
+        while not done.is_set():
+            started = time.perf_counter()
+            await run(other, "1 + 1")
+            slowest = max(slowest, time.perf_counter() - started)
+            await asyncio.sleep(0.2)
+
+    pinging = asyncio.create_task(ping())
+    try:
+        allocated = int((await run(runaway, RUNAWAY)).strip())
+    finally:
+        done.set()
+        await pinging
+    return allocated, slowest
 
 
 def server_and_kernel(name: str) -> tuple[int, int]:
@@ -155,6 +251,7 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
     state = Path(tempfile.mkdtemp(prefix="hub-breakin-"))
     hub = start_hub(state, url_text, [ada, bob], instructors=teach)
     people: list[Learner] = []
+    kernels: list[Kernel] = []
     try:
         await wait_for_hub(hub, within=120)
         secrets_dir = state / "secrets"
@@ -170,11 +267,25 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
 
         await asyncio.gather(*(start(person) for person in people))
         async with httpx.AsyncClient(base_url=hub.base, timeout=120) as client:
-            kernels = [await open_kernel(person, client, hub.port) for person in people[:2]]
+            kernels += [await open_kernel(person, client, hub.port) for person in people]
             server, kernel = server_and_kernel(bob)
+            hand_in = "from lessons.progress import hand_in; print(hand_in({'version': 1, 'exercises': {}}))"
+            assert (await run(kernels[1], hand_in)).strip() == "True"  # Bob hands in his progress
+            databases: dict[str, str] = {}
+            if url is not None:  # Bob's seed and a lesson copy, made by his kernel with his own role
+                await run(kernels[1], "from lessons.database import fresh_database\ndb = await fresh_database('probe')")
+                bobs = await learner_databases(url, [people[1]])
+                databases = {
+                    "other_seed": next(name for name in bobs if "_seed_" in name),
+                    "other_copy": next(name for name in bobs if "_probe_" in name),
+                    "base_db": url.database or "",
+                    "admin_user": url.username or "",
+                }
             targets = {
                 "state": str(state),
                 "hub_db": str(state / "jupyterhub.sqlite"),
+                "other": bob,
+                "exchange": str(state / "exchange"),
                 "other_home": str(state / "users" / bob),
                 "other_notebook": str(state / "users" / bob / "notebooks" / "02-crud.ipynb"),
                 "instructor_home": str(state / "users" / teach),
@@ -182,17 +293,23 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
                 "other_kernel": kernel,
                 "root": str(ROOT),
                 "venv": str(course_hub.HUB_VENV),
+                **databases,
             }
             program = f"TARGETS = {json.dumps(json.dumps(targets))}\n{ATTEMPTS}"
             from_ada = json.loads(await run(kernels[0], program))
             whoami = await run(kernels[0], "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name)")
-            for each in kernels:
-                each.connection.close()
+            class_view = await run(
+                kernels[2],
+                "import os, subprocess, sys; print(subprocess.run([sys.executable, '-m', 'lessons.progress', "
+                "'--class', os.environ['COURSE_PROGRESS_EXCHANGE']], capture_output=True, text=True).stdout)",
+            )
+            allocated, answered = await runaway_beside(kernels[0], kernels[1])
 
         # The control: the same program as the hub's own user, which every kernel is in shared-user mode.
         control = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
-        )
+            subprocess.run, [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60,
+            env={**os.environ, "DATABASE_URL": url_text},  # what a shared-user server gets
+        )  # fmt: skip
         as_hub_user = json.loads(control.stdout)
 
         # Signing in under another's name: with the class password, or signing up again; the owners can.
@@ -212,26 +329,43 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
             "the instructor, with the instructors' password": await sign_in_as(hub.base, teach, instructor_password),
         }
 
+        print(
+            f"\nA runaway learner: {ada}'s kernel allocated {allocated} MB before its MemoryError "
+            f"(HUB_MEMORY_LIMIT 3G per process); meanwhile {bob}'s cell answered within {answered:.2f} s at worst."
+        )
         print(f"\nFrom {ada}'s kernel (running as {whoami.strip()}):")
         for name, outcome in {**from_ada, **{k: "succeeded" if v else "refused" for k, v in sign_ins.items()}}.items():
             print(f"  {name}: {outcome}")
         succeeded = [name for name, outcome in from_ada.items() if outcome == "succeeded"]
         succeeded += [name for name, signed_in in sign_ins.items() if signed_in]
         assert whoami.strip() == course_hub.account_name(ada)
+        assert 0 < allocated < 3 * 1024 and answered < 5  # stopped, and the other learner never waited long
+        assert "Class progress: 1 learner" in class_view and bob in class_view, class_view  # the instructor reads it
         assert succeeded == [], f"break-in attempts that succeeded: {succeeded}"
         assert set(as_hub_user) == set(from_ada)
         not_attempted = [name for name, outcome in as_hub_user.items() if outcome != "succeeded"]
         assert not_attempted == [], f"attempts that fail even as the hub's own user (a wrong path?): {not_attempted}"
         assert all(owners.values()), owners
+        if url is not None:
+            async with server_connection(url) as conn:
+                limit = await conn.scalar(
+                    text("SELECT rolconnlimit FROM pg_roles WHERE rolname = :r"),
+                    {"r": course_hub.role_name(url_text, ada)},
+                )
+            assert limit == 20  # one learner cannot use up the server's connections
     finally:
+        for each in kernels:
+            each.connection.close()
         left = await stop_everything(hub, people)
-        databases = await learner_databases(url, people) if url is not None else []
-        if databases:
-            await drop_learner_databases(url, databases)
+        roles: list[str] = []
+        if url is not None:
+            await drop_learner_databases(url, await learner_databases(url, people))
+            roles = await course_hub.remove_database_roles(url_text, state)
         removed = course_hub.remove_accounts(state)
         shutil.rmtree(state, ignore_errors=True)
     assert left == [], f"processes left: {left}"
     assert accounts_of(state) == [], "system accounts left behind"
-    assert len(removed) == 3 and not state.exists()
+    assert len(removed) == 4 and not state.exists()  # three accounts and the instructors' group
     if url is not None:
         assert await learner_databases(url, people) == []
+        assert len(roles) == 3  # a role each, dropped

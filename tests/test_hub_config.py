@@ -210,6 +210,8 @@ def test_the_isolated_mode_gives_each_learner_an_account_of_their_own(monkeypatc
     closed: list[Path] = []
     monkeypatch.setattr(course_hub, "can_isolate", lambda: True)
     monkeypatch.setattr(course_hub, "close_checkout", lambda root: closed.append(root) or ["solutions"])
+    exchanges: list[bool] = []  # the real one adds a system group: the break-in test covers it
+    monkeypatch.setattr(course_hub, "ensure_exchange", lambda state, isolate: exchanges.append(isolate))
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").symlink_to("/usr/bin/env")  # any program every account can run
@@ -217,7 +219,7 @@ def test_the_isolated_mode_gives_each_learner_an_account_of_their_own(monkeypatc
     assert config.CourseSpawner.isolate is True
     assert config.Spawner.cmd == [str(venv / "bin" / "jupyterhub-singleuser")]
     assert "--ServerApp.allow_root=True" not in config.Spawner.args
-    assert closed == [course_hub.ROOT]
+    assert closed == [course_hub.ROOT] and exchanges == [True]
     assert "one system account per learner" in capsys.readouterr().out
     state = tmp_path / "state"
     assert stat.S_IMODE(state.stat().st_mode) == 0o711  # a learner reaches their home, lists nothing
@@ -229,6 +231,7 @@ def test_the_isolated_mode_gives_each_learner_an_account_of_their_own(monkeypatc
 def test_a_venv_other_accounts_cannot_run_is_refused(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(course_hub, "can_isolate", lambda: True)
     monkeypatch.setattr(course_hub, "close_checkout", lambda root: [])
+    monkeypatch.setattr(course_hub, "ensure_exchange", lambda state, isolate: None)
     private = tmp_path / "private"
     (private / "bin").mkdir(parents=True)
     (private / "bin" / "python").write_text("")
