@@ -53,3 +53,14 @@ def test_a_file_planted_by_another_account_is_left_out(exchange):
     read = progress.read_class(exchange)
     assert list(read.books) == ["ada"]
     assert "not handed in by grace's own account" in read.unreadable["grace"]
+
+
+def test_the_class_view_reads_an_exchange_volume_of_one_folder_per_learner(tmp_path):
+    """deploy/: each learner's pod mounts only <volume>/<learner>/ as its drop folder."""
+    for learner, status in (("ada", "passed"), ("grace", "failed")):
+        (tmp_path / learner).mkdir()
+        book = progress.updated({}, "02.create_user", status, at="2026-12-06T10:00:00+00:00")
+        (tmp_path / learner / f"{learner}.json").write_text(progress.json.dumps({"version": 1, "exercises": book}))
+    read = progress.read_class(tmp_path)
+    assert list(read.books) == ["ada", "grace"]
+    assert progress.status_of(read.books["grace"], "02.create_user") == progress.TRIED
