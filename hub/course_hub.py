@@ -187,6 +187,12 @@ class CourseAuthenticator(Authenticator):
             return username if hmac.compare_digest(password, self.instructor_password) else None
         async with self._lock:  # two first sign-ins under one name: the second finds it taken
             hashes = await asyncio.to_thread(self._read)
+            if username not in hashes and any(
+                username.startswith(f"{taken}_") or taken.startswith(f"{username}_")
+                for taken in [*hashes, *self.instructors]
+            ):
+                self.log.warning("Sign-up of %s refused: it extends a taken name (a shared database prefix)", username)
+                return None
             if username in hashes:
                 matches = await asyncio.to_thread(password_matches, password, hashes[username])
                 return username if matches else None
@@ -470,6 +476,8 @@ async def ensure_database_role(
 
     url = parse_database_url(admin_url)
     role = role_name(admin_url, username)
+    if url.get_backend_name() != "postgresql":
+        return await _mariadb_account(url, role, home, owner, state, connections)
     pgpass = home / ".pgpass"
     password = _pgpass_password(pgpass, role) or secrets.token_urlsafe(24)
     async with server_connection(url) as conn:
@@ -498,6 +506,48 @@ async def ensure_database_role(
     return url.set(username=role, password=None).render_as_string(hide_password=False)
 
 
+async def _mariadb_account(
+    url: Any, role: str, home: Path, owner: tuple[int, int] | None, state: Path, connections: int
+) -> str:
+    """MariaDB: the learner's own account ``'<role>'@'%'`` with ``ALL`` on the databases named ``<role>_…`` only.
+
+    ``MAX_USER_CONNECTIONS <connections>``; the generated password is kept in ``<home>/.my.cnf`` (mode 600) and
+    is in the learner's DATABASE_URL (aiomysql reads no option file by itself). The hub lists the accounts it
+    made in ``<state>/accounts.json`` and never takes over another.
+    """
+    from sqlalchemy import text
+
+    from lessons.connections import server_connection
+
+    option_file = home / ".my.cnf"
+    password = None
+    with contextlib.suppress(OSError):
+        found = re.search(r"^password=(\S+)$", option_file.read_text(), re.MULTILINE)
+        password = found.group(1) if found else None
+    password = password or secrets.token_urlsafe(24)
+    listed = f"mariadb:{role}"
+    async with server_connection(url) as conn:
+        exists = await conn.scalar(text("SELECT 1 FROM mysql.user WHERE User = :u AND Host = '%'"), {"u": role})
+        known = (state / "accounts.json").exists() and listed in json.loads((state / "accounts.json").read_text())
+        if exists and not known:
+            raise PermissionError(f"the MariaDB account {role} exists and was not created by this hub: not used")
+        _note_account(state, listed)
+        limit = f"WITH MAX_USER_CONNECTIONS {int(connections)}"
+        await conn.execute(text(f"CREATE USER IF NOT EXISTS '{role}'@'%' IDENTIFIED BY '{password}' {limit}"))
+        await conn.execute(text(f"ALTER USER '{role}'@'%' IDENTIFIED BY '{password}' {limit}"))
+        pattern = role.replace("_", "\\_") + "\\_%"
+        await conn.execute(text(f"GRANT ALL PRIVILEGES ON `{pattern}`.* TO '{role}'@'%'"))
+        # The course connects to the base database to create and drop its own: a harmless privilege there.
+        await conn.execute(text(f"GRANT CREATE TEMPORARY TABLES ON `{url.database}`.* TO '{role}'@'%'"))
+    descriptor = os.open(option_file.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"[client]\nuser={role}\npassword={password}\n")
+    if owner is not None:
+        os.chown(option_file.with_suffix(".tmp"), *owner)
+    os.replace(option_file.with_suffix(".tmp"), option_file)
+    return url.set(username=role, password=password).render_as_string(hide_password=False)
+
+
 async def remove_database_roles(admin_url: str, state: Path) -> list[str]:
     """Drop the roles this hub created (their databases must be dropped first); returns those dropped."""
     from sqlalchemy import text
@@ -505,7 +555,16 @@ async def remove_database_roles(admin_url: str, state: Path) -> list[str]:
     from lessons.connections import server_connection
     from lessons.settings import parse_database_url
 
-    async with server_connection(parse_database_url(admin_url)) as conn:
+    url = parse_database_url(admin_url)
+    if url.get_backend_name() != "postgresql":
+        path = state / "accounts.json"
+        listed = json.loads(path.read_text()) if path.exists() else []
+        accounts = [name.removeprefix("mariadb:") for name in listed if name.startswith("mariadb:")]
+        async with server_connection(url) as conn:
+            for account in accounts:
+                await conn.execute(text(f"DROP USER IF EXISTS '{account}'@'%'"))
+        return accounts
+    async with server_connection(url) as conn:
         roles = (
             await conn.scalars(
                 text("SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = :m"),
@@ -821,11 +880,9 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     c.CourseSpawner.isolate = mode == "users"
     database_url = _database_url(environ)
     c.CourseSpawner.database_url = database_url
-    # A role per learner on PostgreSQL (the instructor's credentials never reach a learner); MariaDB: not yet.
-    c.CourseSpawner.database_roles = mode == "users" and database_url.startswith("postgresql")
+    # A role (an account on MariaDB) per learner: the instructor's credentials never reach a learner.
+    c.CourseSpawner.database_roles = mode == "users" and bool(database_url)
     c.CourseSpawner.database_connections = int(environ.get("HUB_DB_CONNECTIONS") or 20)
-    if mode == "users" and database_url and not database_url.startswith("postgresql"):
-        announce("make hub: on MariaDB every learner still connects with your DATABASE_URL (no role of their own)")
     venv_bin = servers_venv(environ, isolate=mode == "users")
     c.CourseSpawner.venv_bin = str(venv_bin)
     c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]

@@ -206,6 +206,15 @@ def test_nobody_signs_in_under_a_name_already_taken(tmp_path):
     assert sign_in(auth, "teach", "i" * 40) == "teach"
 
 
+def test_a_name_that_extends_a_taken_one_is_refused(tmp_path):
+    """ada_2's databases would start with ada's prefix (test_ada_…), which MariaDB grants go by."""
+    auth = authenticator(tmp_path)
+    assert sign_in(auth, "ada", "ada-secret-9", "class-pass-1") == "ada"
+    assert sign_in(auth, "ada_2", "ada2-secret-9", "class-pass-1") is None
+    assert sign_in(auth, "teach_x", "teachx-secret", "class-pass-1") is None
+    assert sign_in(auth, "adam", "adam-secret-9", "class-pass-1") == "adam"  # another prefix entirely
+
+
 def test_the_isolated_mode_gives_each_learner_an_account_of_their_own(monkeypatch, tmp_path, capsys):
     closed: list[Path] = []
     monkeypatch.setattr(course_hub, "can_isolate", lambda: True)
