@@ -31,7 +31,7 @@ help:
 	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
 	@echo "make hub        JupyterHub for a class on this machine (hub/README.md): HOST, HUB_PORT, HUB_INSTRUCTORS"
 	@echo "make hub-load N=5   N learners at once on the hub against PostgreSQL (HUB_LOAD_URL or TEST_POSTGRES_URL)"
-	@echo "make progress   your practice tasks: passed / tried / not started (make class-progress USERS=.hub/users CSV=class.csv)"
+	@echo "make progress   your practice tasks: passed / tried / not started (make class-progress USERS=.hub/exchange CSV=class.csv)"
 
 # The virtual environment is brought to the lock whenever requirements.lock or pyproject.toml changes: with uv
 # (bootstrapped from PyPI into .tools/, not into your system) when it can be had, else with pip. It says which ran.
@@ -181,8 +181,8 @@ hub-expected: setup $(HUB_PROXY) hub-venv
 progress: setup
 	@$(BIN)/python -m lessons.progress
 
-# …and, for an instructor, the whole class from every learner's folder (on make hub: .hub/users), with a CSV.
-USERS ?= .hub/users
+# …and, for an instructor, the whole class as handed in (on make hub: .hub/exchange, the drop folder), with a CSV.
+USERS ?= .hub/exchange
 class-progress: setup
 	@$(BIN)/python -m lessons.progress --class $(USERS) $(if $(CSV),--csv $(CSV))
 

@@ -14,8 +14,8 @@ command says so). ``COURSE_PROGRESS=off`` turns recording off (the course's own 
 From a terminal, in the course's folder::
 
     python -m lessons.progress                                  # your own table
-    python -m lessons.progress --class .hub/users               # the instructor: one row per learner
-    python -m lessons.progress --class .hub/users --csv class.csv
+    python -m lessons.progress --class .hub/exchange            # the instructor: one row per learner
+    python -m lessons.progress --class .hub/exchange --csv class.csv
 
 ``--class ROOT`` reads ``ROOT/<learner>/.data/progress.json`` for every learner (one folder per learner), or,
 when ``ROOT`` is a drop folder (``COURSE_PROGRESS_EXCHANGE``), ``ROOT/<learner>.json``: nobody's notebooks are
