@@ -225,14 +225,21 @@ def _copy_once(source: Path, target: Path) -> bool:
     return True
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """A hard link when the file system allows one (read-only seed files: 45 MB saved per learner), else a copy."""
-    if target.exists():
-        return
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+def _link_or_copy(source: Path, folder: int, name: str) -> None:
+    """A hard link when the file system allows one (read-only seed files: 45 MB saved per learner), else a copy.
+
+    ``folder`` is an open descriptor of the learner's ``.data``: nothing here follows a link they planted.
+    """
+    with contextlib.suppress(FileExistsError):
+        try:
+            os.link(source, name, dst_dir_fd=folder)
+        except FileExistsError:
+            raise
+        except OSError:
+            with open(source, "rb") as original:
+                descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+                with os.fdopen(descriptor, "wb") as copy:
+                    shutil.copyfileobj(original, copy)
 
 
 def seed_files(data_dir: Path) -> list[Path]:
@@ -257,9 +264,15 @@ def prepare_home(home: Path, instructor: bool, root: Path = ROOT) -> list[str]:
     if _copy_once(root / "notebooks", home / "notebooks"):
         added.append("notebooks/")
     data = home / ".data"
+    if data.is_symlink():  # planted by the learner: the hub, as root, would link the seeds wherever it leads
+        data.unlink()
     data.mkdir(exist_ok=True)
-    for seed in seed_files(root / ".data"):
-        _link_or_copy(seed, data / seed.name)
+    folder = os.open(data, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for seed in seed_files(root / ".data"):
+            _link_or_copy(seed, folder, seed.name)
+    finally:
+        os.close(folder)
     if instructor:
         if _copy_once(root / "solutions", home / "solutions"):
             added.append("solutions/")
@@ -346,6 +359,28 @@ def ensure_exchange(state: Path, isolate: bool) -> Path:
     return folder
 
 
+def claim_hand_in(exchange: Path, username: str, uid: int, instructor: bool = False) -> None:
+    """Make ``<exchange>/<username>.json`` the learner's own before their server starts.
+
+    The drop folder is writable by every learner: another could create that name first (a file, a link, a FIFO)
+    and, the folder being sticky, the owner could never replace it, so their progress would never reach the
+    instructor. Whatever is there under their name and is not a regular file of their account is removed (as
+    root), and an empty hand-in of theirs put in its place.
+    """
+    target = exchange / f"{username}.json"
+    with contextlib.suppress(FileNotFoundError):
+        info = target.lstat()
+        if stat.S_ISREG(info.st_mode) and info.st_uid == uid and info.st_nlink == 1:
+            return
+        target.unlink()
+    if instructor:  # not in the class's table until they run a check() themselves
+        return
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640)
+    with os.fdopen(descriptor, "w") as handle:
+        os.fchown(handle.fileno(), uid, -1)
+        handle.write('{"version": 1, "exercises": {}}\n')
+
+
 def _note_account(state: Path, name: str) -> None:
     """Add ``name`` to ``<state>/accounts.json`` before creating it, so that a crash cannot leave it unlisted."""
     path = state / "accounts.json"
@@ -425,14 +460,21 @@ def close_checkout(root: Path, keep: frozenset[str] = LEARNERS_NEED) -> list[str
     return closed
 
 
-def _give(path: Path, uid: int, gid: int, skip: set[Path]) -> None:
-    """``chown -R`` of a home to its user, except the seed files (hard links to the checkout's, kept read-only)."""
-    os.chown(path, uid, gid)
-    for folder, folders, files in os.walk(path):
+def _give(path: Path, uid: int, gid: int) -> None:
+    """``chown -R`` of a home to its user, run as root on a folder the learner controls, so it never follows a link.
+
+    Left as they are: every file with more than one hard link that is not the user's already (the seed files are
+    links to the checkout's, under any name the learner moves them to; were they given away, the learner could
+    change everyone's seed). It walks by descriptors (``os.fwalk``), so a folder swapped for a symbolic link
+    while it runs leads nowhere.
+    """
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for _, folders, files, folder in os.fwalk(path, follow_symlinks=False):
         for name in [*folders, *files]:
-            child = Path(folder) / name
-            if child not in skip:
-                os.lchown(child, uid, gid)
+            info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            if info.st_nlink > 1 and not stat.S_ISDIR(info.st_mode) and info.st_uid != uid:
+                continue
+            os.chown(name, uid, gid, dir_fd=folder, follow_symlinks=False)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -451,12 +493,51 @@ def role_name(database_url: str, username: str) -> str:
     return f"{parse_database_url(database_url).database}_{username}"
 
 
+#: A password the hub generated (``secrets.token_urlsafe(24)``): the only kind it reads back from a home.
+_GENERATED_PASSWORD = r"[A-Za-z0-9_-]{32}"
+
+
+def _read_from_home(path: Path) -> str:
+    """A small regular file of a learner's home, read as root without following a link or waiting on a FIFO."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return ""
+        return handle.read(4096).decode("utf-8", "replace")
+
+
+def _write_to_home(path: Path, content: str, owner: tuple[int, int] | None) -> None:
+    """Write ``path`` (mode 600, given to ``owner``) in a learner's home, never through a link they planted."""
+    temporary = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(content)
+        if owner is not None:
+            os.fchown(handle.fileno(), *owner)
+    os.replace(temporary, path)
+
+
 def _pgpass_password(path: Path, role: str) -> str | None:
-    with contextlib.suppress(OSError, ValueError):
-        for line in path.read_text().splitlines():
-            *_, user, password = line.split(":")
-            if user == role:
-                return password
+    """The role's password in the learner's ``.pgpass``, when it is one the hub generated.
+
+    The learner can write that file: anything else (a quote would end the SQL literal the hub puts it in, as
+    the instructor's role) is ignored and a new password generated.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".pgpass").write_text("*:*:*:course_ada:x' SUPERUSER --")
+    >>> _pgpass_password(folder / ".pgpass", "course_ada") is None
+    True
+    """
+    for line in _read_from_home(path).splitlines():
+        *_, user, password = ["", "", *line.split(":")]
+        if user == role and re.fullmatch(_GENERATED_PASSWORD, password):
+            return password
     return None
 
 
@@ -497,12 +578,7 @@ async def ensure_database_role(
             await conn.execute(
                 text(f"ALTER ROLE \"{role}\" CONNECTION LIMIT {int(connections)} PASSWORD '{password}'")
             )
-    descriptor = os.open(pgpass.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(f"*:*:*:{role}:{password}\n")
-    if owner is not None:
-        os.chown(pgpass.with_suffix(".tmp"), *owner)
-    os.replace(pgpass.with_suffix(".tmp"), pgpass)
+    _write_to_home(pgpass, f"*:*:*:{role}:{password}\n", owner)
     return url.set(username=role, password=None).render_as_string(hide_password=False)
 
 
@@ -520,11 +596,8 @@ async def _mariadb_account(
     from lessons.connections import server_connection
 
     option_file = home / ".my.cnf"
-    password = None
-    with contextlib.suppress(OSError):
-        found = re.search(r"^password=(\S+)$", option_file.read_text(), re.MULTILINE)
-        password = found.group(1) if found else None
-    password = password or secrets.token_urlsafe(24)
+    found = re.search(rf"^password=({_GENERATED_PASSWORD})$", _read_from_home(option_file), re.MULTILINE)
+    password = found.group(1) if found else secrets.token_urlsafe(24)  # the learner can write that file
     listed = f"mariadb:{role}"
     async with server_connection(url) as conn:
         exists = await conn.scalar(text("SELECT 1 FROM mysql.user WHERE User = :u AND Host = '%'"), {"u": role})
@@ -539,12 +612,7 @@ async def _mariadb_account(
         await conn.execute(text(f"GRANT ALL PRIVILEGES ON `{pattern}`.* TO '{role}'@'%'"))
         # The course connects to the base database to create and drop its own: a harmless privilege there.
         await conn.execute(text(f"GRANT CREATE TEMPORARY TABLES ON `{url.database}`.* TO '{role}'@'%'"))
-    descriptor = os.open(option_file.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(f"[client]\nuser={role}\npassword={password}\n")
-    if owner is not None:
-        os.chown(option_file.with_suffix(".tmp"), *owner)
-    os.replace(option_file.with_suffix(".tmp"), option_file)
+    _write_to_home(option_file, f"[client]\nuser={role}\npassword={password}\n", owner)
     return url.set(username=role, password=password).render_as_string(hide_password=False)
 
 
@@ -577,6 +645,65 @@ async def remove_database_roles(admin_url: str, state: Path) -> list[str]:
     return list(roles)
 
 
+async def accepts_without_password(url: Any, user: str) -> bool:
+    """True when the server of ``url`` lets ``user`` in with no password (``trust``), as any local process could.
+
+    No password file or ``PGPASSWORD`` is consulted: an empty password is sent, which only ``trust`` accepts.
+    """
+    host, port = url.host or "127.0.0.1", url.port
+    try:
+        if url.get_backend_name() == "postgresql":
+            import asyncpg
+
+            conn = await asyncpg.connect(
+                host=host, port=port or 5432, user=user, password="", passfile="/dev/null",
+                database=url.database or "postgres", timeout=5,
+            )  # fmt: skip
+        else:
+            import aiomysql
+
+            conn = await aiomysql.connect(host=host, port=port or 3306, user=user, password="", connect_timeout=5)
+    except Exception:  # refused, unknown, unreachable: it did not let them in
+        return False
+    with contextlib.suppress(Exception):
+        if hasattr(conn, "ensure_closed"):
+            await conn.ensure_closed()
+        else:
+            await conn.close()
+    return True
+
+
+def password_check(admin_url: str, learner_role: str = "") -> str:
+    """One line when the database server lets a role in without its password, else ``""``.
+
+    Tried from the hub's machine over TCP, as a learner's kernel could: the instructor's role, the server's
+    superuser (``postgres``, ``root``) and, when given, a learner's role. Run in a thread of its own (the hub's
+    configuration is read inside its event loop).
+    """
+    import concurrent.futures
+
+    from lessons.settings import parse_database_url
+
+    url = parse_database_url(admin_url)
+    superuser = "postgres" if url.get_backend_name() == "postgresql" else "root"
+    users = list(dict.fromkeys(name for name in [learner_role, url.username, superuser] if name))
+
+    async def check() -> list[str]:
+        return [user for user in users if await accepts_without_password(url, user)]
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        open_to_all = pool.submit(asyncio.run, check()).result()
+    if not open_to_all:
+        return ""
+    return (
+        f"make hub: WARNING: the database server at {url.host or '127.0.0.1'}:{url.port or ''} lets "
+        f"{', '.join(open_to_all)} in without a password, so any learner's kernel can too and the per-learner roles "
+        "protect nothing: "
+        + ("set scram-sha-256 for host connections in pg_hba.conf" if superuser == "postgres" else "give it a password")
+        + ' (hub/README.md, "The database server")'
+    )
+
+
 class CourseSpawner(LocalProcessSpawner):
     """A local process per user, with the course copied into the home and the course's settings in the env.
 
@@ -602,6 +729,7 @@ class CourseSpawner(LocalProcessSpawner):
     )
     database_connections = Integer(20, help="Each user's role's connection limit.").tag(config=True)
     _user_database_url = ""
+    _roles_checked = False
 
     @property
     def home_dir(self) -> str:
@@ -616,9 +744,9 @@ class CourseSpawner(LocalProcessSpawner):
         added = prepare_home(home, self.instructor)
         if self.isolate:
             account = ensure_account(self.user.name, home, Path(self.state_dir), self.instructor)
-            seeds = {home / ".data" / seed.name for seed in seed_files(ROOT / ".data")}
-            _give(home, account.pw_uid, account.pw_gid, seeds)
+            _give(home, account.pw_uid, account.pw_gid)
             home.chmod(0o700)
+            claim_hand_in(Path(self.state_dir) / "exchange", self.user.name, account.pw_uid, self.instructor)
         return added
 
     async def start(self) -> Any:
@@ -635,6 +763,12 @@ class CourseSpawner(LocalProcessSpawner):
                 self.database_url, self.user.name, Path(self.home_dir), owner, Path(self.state_dir),
                 self.database_connections,
             )  # fmt: skip
+            if not CourseSpawner._roles_checked:  # once per hub: does the server ask a learner's role a password?
+                CourseSpawner._roles_checked = True
+                role = role_name(self.database_url, self.user.name)
+                warning = await asyncio.to_thread(password_check, self.database_url, role)
+                if warning:
+                    self.log.warning(warning)
         return await super().start()
 
     def make_preexec_fn(self, name: str) -> Any:
@@ -883,6 +1017,11 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     # A role (an account on MariaDB) per learner: the instructor's credentials never reach a learner.
     c.CourseSpawner.database_roles = mode == "users" and bool(database_url)
     c.CourseSpawner.database_connections = int(environ.get("HUB_DB_CONNECTIONS") or 20)
+    if database_url and mode == "users":
+        # A server that trusts 127.0.0.1 lets every learner in as any role, the instructor's and the superuser's.
+        warning = password_check(database_url)
+        if warning:
+            announce(warning)
     venv_bin = servers_venv(environ, isolate=mode == "users")
     c.CourseSpawner.venv_bin = str(venv_bin)
     c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
