@@ -477,6 +477,21 @@ def _give(path: Path, uid: int, gid: int) -> None:
             os.chown(name, uid, gid, dir_fd=folder, follow_symlinks=False)
 
 
+def prepare_account(username: str, home: Path, state: Path, instructor: bool, root: Path = ROOT) -> list[str]:
+    """What the hub does as root before every start of an isolated server; returns what was added.
+
+    The home is prepared (:func:`prepare_home`), the account made if missing, the home given to it and closed
+    (700), and the learner's hand-in file claimed. The learner's own processes may have changed anything in
+    that home since: nothing here follows a link or gives away a file that was not theirs.
+    """
+    added = prepare_home(home, instructor, root)
+    account = ensure_account(username, home, state, instructor)
+    _give(home, account.pw_uid, account.pw_gid)
+    home.chmod(0o700)
+    claim_hand_in(state / "exchange", username, account.pw_uid, instructor)
+    return added
+
+
 # --------------------------------------------------------------------------------------------------------------
 # A database role per learner (PostgreSQL): the instructor's credentials stay with the hub
 # --------------------------------------------------------------------------------------------------------------
@@ -720,6 +735,9 @@ class CourseSpawner(LocalProcessSpawner):
     memory_limit_bytes = Integer(0, help="Address-space cap of every process of a user's server; 0: none.").tag(
         config=True
     )
+    process_limit = Integer(0, help="Processes and threads one account may run at once (isolated); 0: none.").tag(
+        config=True
+    )
     database_url = Unicode("", help="DATABASE_URL for every learner; empty: SQLite in their own .data.").tag(
         config=True
     )
@@ -741,13 +759,9 @@ class CourseSpawner(LocalProcessSpawner):
 
     def _prepare(self) -> list[str]:
         home = Path(self.home_dir)
-        added = prepare_home(home, self.instructor)
         if self.isolate:
-            account = ensure_account(self.user.name, home, Path(self.state_dir), self.instructor)
-            _give(home, account.pw_uid, account.pw_gid)
-            home.chmod(0o700)
-            claim_hand_in(Path(self.state_dir) / "exchange", self.user.name, account.pw_uid, self.instructor)
-        return added
+            return prepare_account(self.user.name, home, Path(self.state_dir), self.instructor)
+        return prepare_home(home, self.instructor)
 
     async def start(self) -> Any:
         added = await asyncio.to_thread(self._prepare)
@@ -774,10 +788,13 @@ class CourseSpawner(LocalProcessSpawner):
     def make_preexec_fn(self, name: str) -> Any:
         home, limit = self.home_dir, self.memory_limit_bytes
         switch = set_user(account_name(self.user.name)) if self.isolate else None
+        processes = self.process_limit if self.isolate else 0  # counted per account: shared, it would be everyone's
 
         def preexec() -> None:
             if limit:
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            if processes:  # a fork bomb stops at this many tasks of the learner's account, not at the machine's
+                resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
             if switch is not None:
                 switch()
             os.umask(0o077)
@@ -1036,6 +1053,9 @@ def configure(c: Any, environ: dict[str, str] | None = None, announce: Any = pri
     # A runaway learner: each process of their server (the server, each kernel) may map HUB_MEMORY_LIMIT at most
     # (RLIMIT_AS: a MemoryError in their cell, not the machine swapping); a kernel maps about 1 GB when idle.
     c.CourseSpawner.memory_limit_bytes = memory_bytes(environ.get("HUB_MEMORY_LIMIT") or "3G")
+    # …and their account may run HUB_PROCESS_LIMIT processes and threads at once (RLIMIT_NPROC, per account: a fork
+    # bomb stops there); a server with three kernels runs about 60.
+    c.CourseSpawner.process_limit = int(environ.get("HUB_PROCESS_LIMIT") or 512)
     # An idle server (no activity for HUB_CULL_IDLE seconds, default an hour) is stopped; its work stays.
     idle = int(environ.get("HUB_CULL_IDLE") or 3600)
     culler = [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", "--cull-every=60"]

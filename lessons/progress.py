@@ -43,6 +43,7 @@ import csv
 import fcntl
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -319,7 +320,10 @@ def _handed_in_by(path: Path, learner: str, folder_owner: int) -> bool:
     """True when ``path`` belongs to ``learner``'s own account (``course-<learner>``) or the folder's owner."""
     import pwd
 
-    owner = path.stat().st_uid
+    info = path.lstat()  # the drop folder is writable by every learner: a link or a FIFO there is nobody's hand-in
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path.name} is not a regular file")
+    owner = info.st_uid
     if owner == folder_owner:
         return True
     try:

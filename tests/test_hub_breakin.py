@@ -53,6 +53,9 @@ pytestmark = pytest.mark.skipif(
     os.environ.get("HUB_BREAKIN") != "1", reason="make hub-breakin runs it (root, a hub, about a minute)"
 )
 
+#: RLIMIT_NPROC of each learner's account in this test: a server and a kernel run about 40 tasks.
+PROCESS_LIMIT = 128
+
 #: Run in a kernel (or as the hub's user): each attempt, and whether it succeeded. TARGETS is set before it.
 ATTEMPTS = r'''
 import json, os, sqlite3
@@ -96,6 +99,25 @@ def on_server(database, sql):
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, go()).result()
 
+def many_processes():
+    """Start more processes at once than HUB_PROCESS_LIMIT lets one account run (a fork bomb, bounded)."""
+    import subprocess
+
+    children = []
+    try:
+        for _ in range(T["processes"]):
+            children.append(subprocess.Popen(["sleep", "30"]))
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+
+def fifo_in_drop_folder():
+    """A FIFO in the drop folder: a class view that opened it would wait forever (the class view runs later)."""
+    import pwd
+
+    os.mkfifo(Path(T["exchange"]) / (pwd.getpwuid(os.getuid()).pw_name.replace("-", "_") + "_fifo.json"))
+
 def instructor_credentials():
     from sqlalchemy.engine import make_url
 
@@ -133,7 +155,9 @@ found = {
     "change the course's notebooks/": attempt(lambda: open(T["root"] + "/notebooks/02-crud.ipynb", "a").close()),
     "change the course's venv": attempt(lambda: open(T["venv"] + "/pyvenv.cfg", "a").close()),
     "change the lessons package": attempt(lambda: open(T["root"] + "/lessons/__init__.py", "a").close()),
+    "start more processes than the limit (a fork bomb)": attempt(many_processes),
 }
+fifo_in_drop_folder()  # not an attempt of its own: the instructor's class view below must not hang on it
 if T.get("other_seed"):
     found.update({
         "find the instructor's database role in the environment": attempt(instructor_credentials),
@@ -152,6 +176,29 @@ if T.get("other_seed"):
         ),
     })
 print(json.dumps(found))
+'''
+
+
+#: Run in the first learner's kernel: traps in their own home and in the drop folder for what the hub does as root
+#: on their next start (and on the instructor's). The test then runs that start's preparation and checks that
+#: no trap worked; the program prints what it planted, so each trap is shown to be really there.
+PLANT = r'''
+import json, os
+from pathlib import Path
+
+T = json.loads(TARGETS)
+home = Path.home()
+planted = {}
+os.rename(home / ".data" / "linked-by-root.sqlite3", home / "mine-now.sqlite3")  # a hard link the hub made
+planted["renamed hard link"] = (home / "mine-now.sqlite3").stat().st_ino
+(home / ".pgpass").write_text(f"*:*:*:{T['role']}:x' SUPERUSER CREATEROLE --\n")  # SQL, if the hub reads it back
+os.symlink(T["planted_file"], home / ".pgpass.tmp")  # where the hub writes .pgpass first
+os.rename(home / ".data", home / ".data-moved")
+os.symlink(T["planted_dir"], home / ".data")  # where the hub links the seeds
+with open(Path(T["exchange"]) / (T["instructor"] + ".json"), "w") as squat:  # a name not handed in yet
+    squat.write('{"version": 1, "exercises": {}}')
+planted["squatted"] = T["instructor"] + ".json"
+print(json.dumps(planted))
 '''
 
 
@@ -228,6 +275,53 @@ def server_and_kernel(name: str) -> tuple[int, int]:
     raise AssertionError(f"no server found for {name}")
 
 
+async def plant_and_restart(kernel: Kernel, state: Path, url_text: str, learner: str, instructor: str) -> dict:
+    """The learner plants traps (:data:`PLANT`); then what the hub does as root on their next start, and on the
+    instructor's, runs (the spawner's own functions); returns each trap's outcome ("succeeded" or "refused")."""
+    home, exchange = state / "users" / learner, state / "exchange"
+    shared = state / "shared-by-root.sqlite3"  # as a seed file is: root's, hard-linked into the learner's .data
+    shared.write_text("pristine")
+    shared.chmod(0o644)
+    os.link(shared, home / ".data" / "linked-by-root.sqlite3")
+    fake_root = state / "course-root"  # a checkout with one seed, so that the seeds are linked whatever CI built
+    (fake_root / "notebooks").mkdir(parents=True)
+    (fake_root / ".data").mkdir()
+    for name in ["course-seed_breakin_0.sqlite3", "course-seed_breakin_0.sqlite3.sha256"]:
+        (fake_root / ".data" / name).write_text("seed")
+    role = course_hub.role_name(url_text, learner) if url_text else ""
+    targets = {
+        "role": role, "planted_file": str(state / "planted.pth"), "planted_dir": str(state / "secrets"),
+        "exchange": str(exchange), "instructor": instructor,
+    }  # fmt: skip
+    planted = json.loads(await run(kernel, f"TARGETS = {json.dumps(json.dumps(targets))}\n{PLANT}"))
+    # Each trap is really there before the hub's next start.
+    assert planted["renamed hard link"] == shared.stat().st_ino
+    assert (home / ".pgpass.tmp").is_symlink() and (home / ".data").is_symlink()
+    assert (exchange / planted["squatted"]).stat().st_uid == pwd.getpwnam(course_hub.account_name(learner)).pw_uid
+    await asyncio.to_thread(course_hub.prepare_account, learner, home, state, False, fake_root)
+    await asyncio.to_thread(course_hub.prepare_account, instructor, state / "users" / instructor, state, True)
+    superuser = False
+    if url_text:
+        account = pwd.getpwnam(course_hub.account_name(learner))
+        await course_hub.ensure_database_role(
+            url_text, learner, home, (account.pw_uid, account.pw_gid), state, 20
+        )
+        async with server_connection(parse_database_url(url_text)) as conn:
+            superuser = await conn.scalar(
+                text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = :r"), {"r": role}
+            )
+    squat = exchange / planted["squatted"]
+    outcome = {
+        "make the hub give me a root file hard-linked into my home (a seed)": shared.stat().st_uid != 0,
+        "make the hub link the seeds through my .data link": (state / "secrets" / "course-seed_breakin_0.sqlite3")
+        .exists(),
+        "make the hub write and give me a file through a .pgpass.tmp link": (state / "planted.pth").exists(),
+        "make the hub run SQL from my .pgpass (SUPERUSER)": bool(superuser),
+        "squat the instructor's hand-in file": squat.exists() and squat.stat().st_uid != 0,
+    }
+    return {name: "succeeded" if worked else "refused" for name, worked in outcome.items()}
+
+
 async def sign_in_as(base: str, username: str, password: str, class_password: str = "") -> bool:
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         page = await client.get("/hub/login")
@@ -249,11 +343,12 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
     tag = "b" + uuid.uuid4().hex[:4]
     ada, bob, teach = f"{tag}_ada", f"{tag}_bob", f"{tag}_teach"
     state = Path(tempfile.mkdtemp(prefix="hub-breakin-"))
-    hub = start_hub(state, url_text, [ada, bob], instructors=teach)
+    hub = start_hub(state, url_text, [ada, bob], instructors=teach, HUB_PROCESS_LIMIT=str(PROCESS_LIMIT))
     people: list[Learner] = []
     kernels: list[Kernel] = []
     try:
         await wait_for_hub(hub, within=120)
+        trust = await asyncio.to_thread(course_hub.password_check, url_text) if url_text else ""
         secrets_dir = state / "secrets"
         class_password = (secrets_dir / "learner-password").read_text().strip()
         instructor_password = (secrets_dir / "instructor-password").read_text().strip()
@@ -293,11 +388,13 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
                 "other_kernel": kernel,
                 "root": str(ROOT),
                 "venv": str(course_hub.HUB_VENV),
+                "processes": PROCESS_LIMIT + 20,
                 **databases,
             }
             program = f"TARGETS = {json.dumps(json.dumps(targets))}\n{ATTEMPTS}"
             from_ada = json.loads(await run(kernels[0], program))
             whoami = await run(kernels[0], "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name)")
+            next_start = await plant_and_restart(kernels[0], state, url_text, ada, teach)
             class_view = await run(
                 kernels[2],
                 "import os, subprocess, sys; print(subprocess.run([sys.executable, '-m', 'lessons.progress', "
@@ -334,13 +431,17 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
             f"(HUB_MEMORY_LIMIT 3G per process); meanwhile {bob}'s cell answered within {answered:.2f} s at worst."
         )
         print(f"\nFrom {ada}'s kernel (running as {whoami.strip()}):")
-        for name, outcome in {**from_ada, **{k: "succeeded" if v else "refused" for k, v in sign_ins.items()}}.items():
+        signed = {k: "succeeded" if v else "refused" for k, v in sign_ins.items()}
+        for name, outcome in {**from_ada, **next_start, **signed}.items():
             print(f"  {name}: {outcome}")
-        succeeded = [name for name, outcome in from_ada.items() if outcome == "succeeded"]
+        print(f"  database server: {trust or 'asks every role its password'}")
+        succeeded = [name for name, outcome in {**from_ada, **next_start}.items() if outcome == "succeeded"]
         succeeded += [name for name, signed_in in sign_ins.items() if signed_in]
         assert whoami.strip() == course_hub.account_name(ada)
         assert 0 < allocated < 3 * 1024 and answered < 5  # stopped, and the other learner never waited long
-        assert "Class progress: 1 learner" in class_view and bob in class_view, class_view  # the instructor reads it
+        # The instructor reads it (Ada's empty hand-in, claimed at her start, and Bob's); the FIFOs are left out.
+        assert "Class progress: 2 learners" in class_view and bob in class_view, class_view
+        assert (trust != "") == ("without a password" in hub.log.read_text()), "the start names a trusting server"
         assert succeeded == [], f"break-in attempts that succeeded: {succeeded}"
         assert set(as_hub_user) == set(from_ada)
         not_attempted = [name for name, outcome in as_hub_user.items() if outcome != "succeeded"]
