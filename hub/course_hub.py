@@ -392,6 +392,28 @@ def _note_account(state: Path, name: str) -> None:
     os.replace(path.with_suffix(".tmp"), path)
 
 
+def kill_processes_of(uid: int, rounds: int = 5) -> int:
+    """Kill every process running as ``uid`` (real or effective id), again while new ones appear; returns how many.
+
+    A learner's cell can start a process in a session of its own (``setsid``, ``nohup … &``): stopping their
+    server would not end it, and it would keep its memory and processes after the idle culler stopped them.
+    """
+    killed = 0
+    for _ in range(rounds):
+        found = []
+        for process in psutil.process_iter(["uids"]):
+            uids = process.info["uids"]
+            if uids and uid in (uids.real, uids.effective):
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+                    found.append(process)
+        if not found:
+            break
+        psutil.wait_procs(found, timeout=5)
+        killed += len(found)
+    return killed
+
+
 def remove_accounts(state: Path) -> list[str]:
     """Remove every system account this hub created (``<state>/accounts.json``, checked by its comment).
 
@@ -410,10 +432,7 @@ def remove_accounts(state: Path) -> list[str]:
             continue
         if entry.pw_gecos != _marker(state):
             continue
-        for process in psutil.process_iter(["uids"]):  # anything of this account still running, by its id
-            if process.info["uids"] and process.info["uids"].real == entry.pw_uid:
-                with contextlib.suppress(psutil.Error):
-                    process.kill()
+        kill_processes_of(entry.pw_uid)
         subprocess.run(["userdel", name], check=True, capture_output=True, text=True)
         removed.append(name)
     for group in [name.removeprefix("group:") for name in listed if name.startswith("group:")]:
@@ -784,6 +803,15 @@ class CourseSpawner(LocalProcessSpawner):
                 if warning:
                     self.log.warning(warning)
         return await super().start()
+
+    async def stop(self, now: bool = False) -> None:
+        await super().stop(now=now)
+        if self.isolate:  # whatever the learner left running in a session of its own ends with their server
+            with contextlib.suppress(KeyError):
+                uid = pwd.getpwnam(account_name(self.user.name)).pw_uid
+                left = await asyncio.to_thread(kill_processes_of, uid)
+                if left:
+                    self.log.info("Stopped %d process(es) %s left running after their server", left, self.user.name)
 
     def make_preexec_fn(self, name: str) -> Any:
         home, limit = self.home_dir, self.memory_limit_bytes

@@ -53,6 +53,9 @@ pytestmark = pytest.mark.skipif(
     os.environ.get("HUB_BREAKIN") != "1", reason="make hub-breakin runs it (root, a hub, about a minute)"
 )
 
+#: A learner leaves a process running in a session of its own; its pid is printed.
+LEAVE_RUNNING = "import subprocess; print(subprocess.Popen(['sleep', '600'], start_new_session=True).pid)"
+
 #: RLIMIT_NPROC of each learner's account in this test: a server and a kernel run about 40 tasks.
 PROCESS_LIMIT = 128
 
@@ -394,6 +397,9 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
             program = f"TARGETS = {json.dumps(json.dumps(targets))}\n{ATTEMPTS}"
             from_ada = json.loads(await run(kernels[0], program))
             whoami = await run(kernels[0], "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name)")
+            # A process in a session of its own outlives the kernel and the server, unless the hub ends it.
+            daemon = int(await run(kernels[0], LEAVE_RUNNING))
+            assert psutil.pid_exists(daemon)
             next_start = await plant_and_restart(kernels[0], state, url_text, ada, teach)
             class_view = await run(
                 kernels[2],
