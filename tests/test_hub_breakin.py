@@ -146,6 +146,9 @@ found = {
     "list the hub's state": attempt(lambda: read(T["state"])),
     "read the other learner's server environment": attempt(lambda: read(f"/proc/{T['other_server']}/environ")),
     "read the other learner's kernel environment": attempt(lambda: read(f"/proc/{T['other_kernel']}/environ")),
+    "read the hub's environment": attempt(lambda: read(f"/proc/{T['hub']}/environ")),
+    "read the proxy's auth token (its environment)": attempt(lambda: read(f"/proc/{T['proxy']}/environ")),
+    "read the idle culler's API token (its environment)": attempt(lambda: read(f"/proc/{T['culler']}/environ")),
     "list the progress drop folder": attempt(lambda: read(T["exchange"])),
     "read the other learner's handed-in progress": attempt(lambda: read(T["exchange"] + "/" + T["other"] + ".json")),
     "change the other learner's handed-in progress": attempt(
@@ -392,6 +395,11 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
                 "root": str(ROOT),
                 "venv": str(course_hub.HUB_VENV),
                 "processes": PROCESS_LIMIT + 20,
+                "hub": hub.process.pid,
+                "proxy": int((state / "proxy.pid").read_text()),
+                "culler": next(
+                    p.pid for p in hub.processes() if "jupyterhub_idle_culler" in " ".join(p.cmdline())
+                ),
                 **databases,
             }
             program = f"TARGETS = {json.dumps(json.dumps(targets))}\n{ATTEMPTS}"
