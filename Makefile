@@ -17,7 +17,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check hub hub-proxy hub-load hub-expected progress class-progress clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -31,7 +31,7 @@ help:
 	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
 	@echo "make hub        JupyterHub for a class on this machine (hub/README.md): HOST, HUB_PORT, HUB_INSTRUCTORS"
 	@echo "make hub-load N=5   N learners at once on the hub against PostgreSQL (HUB_LOAD_URL or TEST_POSTGRES_URL)"
-	@echo "make progress   your practice tasks: passed / tried / not started (make class-progress USERS=.hub/users CSV=class.csv)"
+	@echo "make progress   your practice tasks: passed / tried / not started (make class-progress USERS=.hub/exchange CSV=class.csv)"
 
 # The virtual environment is brought to the lock whenever requirements.lock or pyproject.toml changes: with uv
 # (bootstrapped from PyPI into .tools/, not into your system) when it can be had, else with pip. It says which ran.
@@ -96,7 +96,7 @@ matrix: seed
 	@bash .ci/matrix
 
 # The course's own runs of the practice checks are not a learner's progress: they record nothing.
-test test-sqlite unit nbval matrix e2e hub-load hub-expected: export COURSE_PROGRESS = off
+test test-sqlite unit nbval matrix e2e hub-load hub-breakin hub-expected: export COURSE_PROGRESS = off
 
 test: lint unit nbval matrix sizes
 	@echo "make test: all checks passed."
@@ -149,8 +149,16 @@ $(HUB_PROXY): hub/proxy/package.json hub/proxy/package-lock.json
 
 hub-proxy: $(HUB_PROXY)
 
+# As root, every learner's server runs as a system account of its own (hub/README.md, "Security"), from a venv
+# built with a Python every account can run (pyenv's, under /root, is not): HUB_PYTHON, default /usr/bin/python3.
+HUB_VENV := .venv-hub
+HUB_PYTHON ?= /usr/bin/python3
+hub-venv:
+	@if [ "$$(id -u)" = 0 ] && [ "$${HUB_ISOLATION:-auto}" != shared ]; then \
+		$(MAKE) --no-print-directory setup VENV=$(HUB_VENV) PYTHON=$(HUB_PYTHON); fi
+
 # Both seeds first: every learner's home links them instead of seeding its own.
-hub: setup seed seed-large $(HUB_PROXY)
+hub: setup seed seed-large $(HUB_PROXY) hub-venv
 	@echo "Starting JupyterHub on http://$(HOST):$(HUB_PORT) (state in .hub/, Ctrl-C stops it and every learner's server)."
 	HOST=$(HOST) HUB_PORT=$(HUB_PORT) $(BIN)/jupyterhub -f hub/jupyterhub_config.py
 
@@ -159,18 +167,22 @@ hub: setup seed seed-large $(HUB_PROXY)
 N ?= 5
 HUB_LOAD_URL ?= $(TEST_POSTGRES_URL)
 HUB_LOAD_TIMEOUT ?= 600
-hub-load: setup $(HUB_PROXY)
+hub-load: setup $(HUB_PROXY) hub-venv
 	$(BIN)/python -m bench.hub_load --learners $(N) --timeout $(HUB_LOAD_TIMEOUT) $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
 
-hub-expected: setup $(HUB_PROXY)
+# A curious learner tries to break in from a notebook cell (tests/test_hub_breakin.py): root, PostgreSQL, ~1 min.
+hub-breakin: setup $(HUB_PROXY) hub-venv
+	HUB_BREAKIN=1 $(PYTEST) -v -s tests/test_hub_breakin.py
+
+hub-expected: setup $(HUB_PROXY) hub-venv
 	$(BIN)/python -m bench.hub_load --learners 1 --record $(if $(HUB_LOAD_URL),--url $(HUB_LOAD_URL))
 
 # Every check() a learner runs is recorded in their data folder (.data/progress.json), locally: their table…
 progress: setup
 	@$(BIN)/python -m lessons.progress
 
-# …and, for an instructor, the whole class from every learner's folder (on make hub: .hub/users), with a CSV.
-USERS ?= .hub/users
+# …and, for an instructor, the whole class as handed in (on make hub: .hub/exchange, the drop folder), with a CSV.
+USERS ?= .hub/exchange
 class-progress: setup
 	@$(BIN)/python -m lessons.progress --class $(USERS) $(if $(CSV),--csv $(CSV))
 

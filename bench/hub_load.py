@@ -3,7 +3,9 @@
 Starts the course's JupyterHub (``hub/jupyterhub_config.py``) on free ports of 127.0.0.1, in a temporary state
 folder, with ``DATABASE_URL`` on one PostgreSQL server. Then N simulated learners, all at once:
 
-1. sign in through the hub's login form with the class password, and get an API token for themselves;
+1. sign up through the hub's login form (the class password, and a password of their own), and get an API token
+   for themselves; when the load test runs as root, each learner's server runs as a system account of their
+   own (``course-<name>``), as ``make hub`` does;
 2. start their single-user servers (timed: request to ready);
 3. upload the SOLUTION notebooks of lessons ``02-crud`` and ``04-loading-and-n-plus-1`` into their own home through
    the Jupyter server's contents API, open a session for each in turn and execute every code cell through the
@@ -14,7 +16,8 @@ folder, with ``DATABASE_URL`` on one PostgreSQL server. Then N simulated learner
 
 Meanwhile each learner's server and kernels are sampled for memory (RSS) and CPU time (psutil). Afterwards the
 servers and the hub are stopped, every process checked gone, the learners' databases dropped (their pristine
-seeds: a kernel drops its own copies when it exits) and checked gone, and the temporary folder removed.
+seeds: a kernel drops its own copies when it exits) and checked gone, the system accounts the hub created
+removed, and the temporary folder removed.
 
 ``--record`` (``make hub-expected``) runs one learner and writes hub/expected/ instead of comparing: do it once
 after a lesson changes, read the diff, commit it. Every request goes to 127.0.0.1; ``--timeout`` bounds the run.
@@ -52,6 +55,10 @@ from nbval.plugin import coalesce_streams, find_comment_markers, find_metadata_t
 from sqlalchemy.engine import URL
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hub"))
+
+from course_hub import remove_accounts, remove_database_roles
 
 from lessons.connections import server_connection
 from lessons.pristine import _server_database_names, drop_database
@@ -239,7 +246,10 @@ class LessonRun:
 class Learner:
     name: str
     base: str
+    #: The class password (signs a new learner up).
     password: str
+    #: The learner's own password, chosen on their first sign-in.
+    own_password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     token: str = ""
     ready_seconds: float = 0.0
     lessons: list[LessonRun] = field(default_factory=list)
@@ -260,9 +270,8 @@ class Learner:
         found = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
         if page.status_code != 200 or not found:
             raise LoadTestError(f"{self.name}: the login page answered {page.status_code} without a form")
-        answer = await client.post(
-            "/hub/login", data={"username": self.name, "password": self.password, "_xsrf": found.group(1)}
-        )
+        form = {"username": self.name, "password": self.own_password, "_xsrf": found.group(1)}
+        answer = await client.post("/hub/login", data={**form, "class_password": self.password})
         if answer.status_code != 302 or "jupyterhub-session-id" not in client.cookies:
             raise LoadTestError(f"{self.name}: signing in failed ({answer.status_code})")
         created = await client.post(
@@ -431,7 +440,7 @@ class Hub:
         return []
 
 
-def start_hub(state: Path, database_url: str, learners: list[str]) -> Hub:
+def start_hub(state: Path, database_url: str, learners: list[str], instructors: str = "", **extra: str) -> Hub:
     port = free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "COURSE_"))},
@@ -440,12 +449,13 @@ def start_hub(state: Path, database_url: str, learners: list[str]) -> Hub:
         "HUB_INTERNAL_PORT": str(free_port()),
         "HUB_API_PORT": str(free_port()),
         "HUB_STATE_DIR": str(state),
-        "HUB_INSTRUCTORS": "",
+        "HUB_INSTRUCTORS": instructors,
         "HUB_LEARNERS": ",".join(learners),
         "DATABASE_URL": database_url,
+        **extra,
     }
     log = state / "hub.log"
-    with open(log, "wb") as handle:
+    with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(ROOT / "hub" / "jupyterhub_config.py")],
             cwd=state, env=environment, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -572,12 +582,12 @@ class RunResult:
     total_seconds: float
 
 
-async def one_run(n: int, url: URL, within: float) -> RunResult:
+async def one_run(n: int, url: URL, within: float, isolation: str = "auto") -> RunResult:
     started = time.perf_counter()
     tag = "l" + secrets.token_hex(2)
     names = [f"{tag}_{i:02d}" for i in range(1, n + 1)]
     state = Path(tempfile.mkdtemp(prefix="hub-load-"))
-    hub = start_hub(state, url.render_as_string(hide_password=False), names)
+    hub = start_hub(state, url.render_as_string(hide_password=False), names, HUB_ISOLATION=isolation)
     learners: list[Learner] = []
     stop = asyncio.Event()
     sampler: asyncio.Task[None] | None = None
@@ -611,8 +621,16 @@ async def one_run(n: int, url: URL, within: float) -> RunResult:
         databases = await learner_databases(url, learners)
         await drop_learner_databases(url, databases)
         remaining = await learner_databases(url, learners)
+        accounts_left = []
+        try:
+            await remove_database_roles(url.render_as_string(hide_password=False), state)
+            remove_accounts(state)
+        except Exception as error:  # whatever it is, it is reported with what was left
+            accounts_left.append(str(error))
         shutil.rmtree(state, ignore_errors=True)
         problems = []
+        if accounts_left:
+            problems.append("system accounts that could not be removed: " + "; ".join(accounts_left))
         if left:
             problems.append("processes still running after the hub stopped: " + "; ".join(left))
         if remaining:
@@ -793,7 +811,7 @@ async def main_async(args: argparse.Namespace) -> int:
     failed = False
     for n in counts:
         print(f"hub load: {n} learner(s) on {mask(url)}, lessons {', '.join(LESSONS)}…", flush=True)
-        result = await one_run(n, url, args.timeout)
+        result = await one_run(n, url, args.timeout, args.isolation)
         results.append(result)
         if args.record:
             for run in result.learners[0].lessons:
@@ -831,6 +849,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--url", default=os.environ.get("HUB_LOAD_URL") or os.environ.get("TEST_POSTGRES_URL"),
         help="the PostgreSQL server (default: HUB_LOAD_URL, else TEST_POSTGRES_URL)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--isolation", default="auto", choices=["auto", "users", "shared"],
+        help="HUB_ISOLATION of the hub: auto (one system account per learner as root), users or shared",
     )  # fmt: skip
     parser.add_argument("--record", action="store_true", help="write hub/expected/ from one learner's run")
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a run gives up (default 600)")

@@ -446,6 +446,8 @@ async def _build_server(conn: AsyncConnection, pristine: URL, size: str, progres
         await drop_database(conn, stale)  # older schemas of this namespace, and a build that was interrupted
     charset = "" if postgres else " CHARACTER SET utf8mb4"
     await conn.execute(text(f"CREATE DATABASE {_quote(conn, building.database or '')}{charset}"))
+    if postgres:
+        await _owner_only(conn, building.database or "")
     engine = create_engine(building)
     try:
         await seed_database(engine, size, progress=progress)
@@ -478,6 +480,7 @@ async def copy_pristine(pristine: URL, base: URL, lesson: str) -> URL:
         await drop_database(conn, target.database or "")
         if backend == "postgresql":
             await _create_from_template(conn, target.database or "", pristine.database or "")
+            await _owner_only(conn, target.database or "")
             return target
         # MariaDB has no templates: each table is created from the pristine database's own DDL (SHOW CREATE
         # TABLE), not from the models, so an Index a lesson attached to a shared model does not leak into copies.
@@ -510,6 +513,16 @@ def _remove_earlier_copy(path: Path) -> None:
             f"{path.name} is still open (an engine or session from before this reset), and Windows deletes no "
             "open file: close it (await session.close(), await engine.dispose()) or restart the kernel."
         ) from None
+
+
+async def _owner_only(conn: AsyncConnection, name: str) -> None:
+    """PostgreSQL: only the database's owner (the learner's role on a hub) and superusers may connect to it.
+
+    Every new database grants ``CONNECT`` and ``TEMPORARY`` to ``PUBLIC`` (PostgreSQL's docs, "Privileges"):
+    without this, any role on the server could open a learner's copy. (MariaDB: the hub grants each learner's
+    account its own name pattern only.)
+    """
+    await conn.execute(text(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{name}" FROM PUBLIC'))
 
 
 async def _create_from_template(conn: AsyncConnection, target: str, template: str) -> None:

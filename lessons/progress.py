@@ -14,11 +14,18 @@ command says so). ``COURSE_PROGRESS=off`` turns recording off (the course's own 
 From a terminal, in the course's folder::
 
     python -m lessons.progress                                  # your own table
-    python -m lessons.progress --class .hub/users               # the instructor: one row per learner
-    python -m lessons.progress --class .hub/users --csv class.csv
+    python -m lessons.progress --class .hub/exchange            # the instructor: one row per learner
+    python -m lessons.progress --class .hub/exchange --csv class.csv
 
-``--class ROOT`` reads ``ROOT/<learner>/.data/progress.json`` for every learner (the layout of ``make hub`` and
-of the Kubernetes deployment in ``deploy/``): nobody's notebooks are opened.
+``--class ROOT`` reads ``ROOT/<learner>/.data/progress.json`` for every learner (one folder per learner), or,
+when ``ROOT`` is a drop folder (``COURSE_PROGRESS_EXCHANGE``), ``ROOT/<learner>.json``: nobody's notebooks are
+opened.
+
+**Handing in** (``make hub``, ``deploy/``): when ``COURSE_PROGRESS_EXCHANGE`` names a folder, every recording also
+writes the learner's whole book to ``<folder>/<namespace>.json`` (mode 640), as nbgrader's exchange does. On
+``make hub`` as root that folder lets learners create files but not list or read it (``-wx``, sticky, its group
+the instructors'), so a learner writes only their own file; the class view accepts a file only from that
+learner's own account (``course-<learner>``) or the folder's owner. A learner can still fake their own row.
 
 >>> book = {}
 >>> book = updated(book, "02.create_user", "failed", at="2026-11-29T10:00:00+00:00")
@@ -35,6 +42,7 @@ import contextlib
 import csv
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -133,8 +141,37 @@ def record(exercise_id: str, outcome: str, path: Path | None = None) -> bool:
             if new == book:  # the stub again: nothing to write
                 return True
             _write_atomically(target, {"version": VERSION, "exercises": new})
+        hand_in({"version": VERSION, "exercises": new})
         return True
     except Exception:
+        return False
+
+
+#: The hub's system account of learner ``<name>`` (hub/course_hub.py): the only owner whose hand-in is trusted.
+EXCHANGE_ACCOUNT_PREFIX = "course-"
+
+
+def hand_in(content: dict[str, Any]) -> bool:
+    """Write this learner's book into the drop folder ``COURSE_PROGRESS_EXCHANGE``, if set; never raises.
+
+    A temporary file, then a rename (the folder cannot be listed, the file name is the learner's namespace).
+    """
+    folder = os.environ.get("COURSE_PROGRESS_EXCHANGE", "").strip()
+    if not folder:
+        return False
+    target = Path(folder) / f"{get_settings().namespace}.json"
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o640)  # whatever the umask: the instructors' group reads it
+            json.dump(content, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+        os.replace(temporary, target)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         return False
 
 
@@ -288,12 +325,50 @@ class ClassProgress:
     unreadable: dict[str, str] = field(default_factory=dict)
 
 
+def _handed_in_by(path: Path, learner: str, folder_owner: int) -> bool:
+    """True when ``path`` belongs to ``learner``'s own account (``course-<learner>``) or the folder's owner."""
+    import pwd
+
+    info = path.lstat()  # the drop folder is writable by every learner: a link or a FIFO there is nobody's hand-in
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path.name} is not a regular file")
+    owner = info.st_uid
+    if owner == folder_owner:
+        return True
+    try:
+        return pwd.getpwuid(owner).pw_name == EXCHANGE_ACCOUNT_PREFIX + learner
+    except KeyError:
+        return False
+
+
 def read_class(root: Path) -> ClassProgress:
     """Read ``root/<learner>/.data/progress.json`` for every learner who has one, sorted by name.
 
+    Or, in a drop folder (``root/<learner>.json``, see :func:`hand_in`), every file handed in by its learner.
     A damaged file does not stop the others: its learner is listed in ``unreadable`` with the reason.
     """
     progress = ClassProgress(root)
+    handed_in = sorted(path for path in root.glob("*.json") if not path.name.startswith("."))
+    # deploy/: each learner's pod mounts only its own folder of the exchange volume: <root>/<learner>/<learner>.json
+    mounted = sorted(path for path in root.glob("*/*.json") if path.stem == path.parent.name)
+    if mounted and not handed_in:
+        for path in mounted:
+            try:
+                progress.books[path.stem] = read_book(path)
+            except (OSError, ValueError) as error:
+                progress.unreadable[path.stem] = str(error)
+        return progress
+    if handed_in:
+        folder_owner = root.stat().st_uid
+        for path in handed_in:
+            learner = path.stem
+            try:
+                if not _handed_in_by(path, learner, folder_owner):
+                    raise ValueError(f"{path.name} was not handed in by {learner}'s own account")
+                progress.books[learner] = read_book(path)
+            except (OSError, ValueError) as error:
+                progress.unreadable[learner] = str(error)
+        return progress
     for path in sorted(root.glob(f"*/{CLASS_LAYOUT}")):
         learner = path.parent.parent.name
         try:

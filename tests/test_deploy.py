@@ -110,10 +110,70 @@ def test_the_readme_pins_the_chart_and_uses_the_values_file() -> None:
     assert "--values deploy/values.yaml" in text
 
 
-def test_the_database_url_comes_from_the_secret_the_readme_creates() -> None:
-    reference = values()["singleuser"]["extraEnv"]["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+def test_the_instructor_s_database_url_reaches_the_hub_only() -> None:
+    """Issue 21: the hub keeps the instructor's credentials; each learner's server gets a role of its own."""
+    hub_env = values()["hub"]["extraEnv"]
+    reference = hub_env["COURSE_ADMIN_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
     assert f"create secret generic {reference['name']} " in readme()
     assert f"--from-literal={reference['key']}=postgresql+asyncpg://" in readme()
+    key = hub_env["COURSE_ROLE_KEY"]["valueFrom"]["secretKeyRef"]
+    assert key["name"] == reference["name"] and f"--from-literal={key['key']}=" in readme()
+    assert "DATABASE_URL" not in values()["singleuser"]["extraEnv"]  # set per learner by the hook
+    hook = values()["hub"]["extraConfig"]["course-instructor"]
+    assert "CONNECTION LIMIT 20" in hook and '"DATABASE_URL": url' in hook
+    assert "COURSE_ADMIN_DATABASE_URL" not in " ".join(map(str, values()["singleuser"].values()))
+
+
+def test_the_learner_role_hook_gives_each_learner_their_own_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook's SQL, run against a stand-in for psycopg2 (no cluster here: deploy/README.md says so)."""
+    import sys
+    import types
+
+    executed: list[tuple[str, tuple]] = []
+
+    class Cursor:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, statement, parameters=()):
+            executed.append((str(statement), parameters))
+
+        def fetchone(self):
+            return None  # a new learner: no role yet
+
+    class Connection(Cursor):
+        def cursor(self):
+            return Cursor()
+
+        def close(self):
+            pass
+
+    sql = types.SimpleNamespace(SQL=lambda text: types.SimpleNamespace(format=lambda name: text.format(name)),
+                                Identifier=lambda name: f'"{name}"')  # fmt: skip
+    psycopg2 = types.SimpleNamespace(connect=lambda dsn: Connection(), sql=sql)
+    monkeypatch.setitem(sys.modules, "psycopg2", psycopg2)
+    monkeypatch.setitem(sys.modules, "psycopg2.sql", sql)
+    monkeypatch.setenv("COURSE_ADMIN_DATABASE_URL", "postgresql+asyncpg://course:secret@db.example.org:5432/course")
+    monkeypatch.setenv("COURSE_ROLE_KEY", "k" * 64)
+    scope: dict[str, Any] = {"c": types.SimpleNamespace(KubeSpawner=types.SimpleNamespace())}
+    exec(compile(values()["hub"]["extraConfig"]["course-instructor"], "extraConfig", "exec"), scope)
+    url = scope["_learner_database_url"]("ada")
+    assert url.startswith("postgresql+asyncpg://course_ada:") and url.endswith("@db.example.org:5432/course")
+    assert "secret" not in url  # never the instructor's password
+    assert executed[-1][0] == 'CREATE ROLE "course_ada" LOGIN CREATEDB CONNECTION LIMIT 20 PASSWORD %s'
+    assert scope["_learner_database_url"]("ada") == url  # the same password on every start
+
+
+def test_progress_is_handed_in_to_a_folder_of_the_learner_s_own() -> None:
+    storage = values()["singleuser"]["storage"]
+    assert values()["singleuser"]["extraEnv"]["COURSE_PROGRESS_EXCHANGE"] == "/srv/exchange"
+    mount = next(m for m in storage["extraVolumeMounts"] if m["mountPath"] == "/srv/exchange")
+    assert mount["subPath"] == "{username}"
+    claim = next(v for v in storage["extraVolumes"] if v["name"] == mount["name"])
+    assert claim["persistentVolumeClaim"]["claimName"] == "course-exchange" and "course-exchange" in readme()
 
 
 def test_the_hub_has_instructors_no_default_password_and_culls_idle_servers() -> None:
@@ -127,8 +187,8 @@ def test_the_hub_has_instructors_no_default_password_and_culls_idle_servers() ->
     hook = config["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"]
     assert hook == ["course-first-start"]
     assert "course-class" in config["hub"]["extraConfig"]["course-instructor"]
-    assert "/srv/class" in config["hub"]["extraConfig"]["course-instructor"]
-    assert "python -m lessons.progress --class /srv/class" in readme()
+    assert "/srv/handed-in" in config["hub"]["extraConfig"]["course-instructor"]
+    assert "python -m lessons.progress --class /srv/handed-in" in readme()
     compile(config["hub"]["extraConfig"]["course-instructor"], "extraConfig", "exec")  # valid Python
 
 

@@ -1,8 +1,9 @@
 """`make hub`'s configuration, loaded as JupyterHub loads it, without starting a hub.
 
 What an instructor relies on: the hub listens on 127.0.0.1 unless HOST says otherwise, no password is a default
-(each is generated on the first start, kept mode 600, and kept on later starts), usernames are safe as folders and
-database namespaces, and each learner's server gets the course's settings (the contract of hub/README.md).
+(each is generated on the first start, kept mode 600, and kept on later starts), each learner's password is their
+own, usernames are safe as folders and database namespaces, a shared-user hub is not opened to the network by
+accident, and each learner's server gets the course's settings (the contract of hub/README.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def load(monkeypatch: pytest.MonkeyPatch, state: Path, **environ: str):
     for name in ("HOST", "HUB_PORT", "HUB_INSTRUCTORS", "HUB_LEARNERS", "HUB_INTERNAL_PORT", "HUB_API_PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HUB_STATE_DIR", str(state))
+    monkeypatch.setenv("HUB_ISOLATION", "shared")  # the isolated mode closes the checkout: see its own test
+    monkeypatch.setenv("HUB_TRUST_EVERYONE", "yes")
     monkeypatch.setenv("DATABASE_URL", "")
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -47,10 +50,10 @@ def test_no_password_is_a_default(monkeypatch, tmp_path, capsys):
     first = load(monkeypatch, tmp_path / "one")
     shown = capsys.readouterr().out
     other = load(monkeypatch, tmp_path / "two")
-    learner = first.SharedPasswordAuthenticator.user_password
-    instructor = first.SharedPasswordAuthenticator.admin_password
-    assert learner != other.SharedPasswordAuthenticator.user_password
-    assert instructor != other.SharedPasswordAuthenticator.admin_password
+    learner = first.CourseAuthenticator.class_password
+    instructor = first.CourseAuthenticator.instructor_password
+    assert learner != other.CourseAuthenticator.class_password
+    assert instructor != other.CourseAuthenticator.instructor_password
     assert len(learner) >= 8 and len(instructor) >= 32 and learner != instructor
     assert learner in shown and instructor in shown  # printed once, on the first start
     for name in ("learner-password", "instructor-password"):
@@ -59,7 +62,7 @@ def test_no_password_is_a_default(monkeypatch, tmp_path, capsys):
     assert stat.S_IMODE((tmp_path / "one" / "secrets").stat().st_mode) == 0o700
 
     again = load(monkeypatch, tmp_path / "one")
-    assert again.SharedPasswordAuthenticator.user_password == learner  # kept across restarts
+    assert again.CourseAuthenticator.class_password == learner  # kept across restarts
     assert learner not in capsys.readouterr().out  # and not printed again
 
 
@@ -157,3 +160,103 @@ def test_the_examples_in_course_hub_hold():
     import doctest
 
     assert doctest.testmod(course_hub).failed == 0
+
+
+def test_a_shared_user_hub_is_not_opened_to_the_network_unless_everyone_is_trusted(monkeypatch, tmp_path, capsys):
+    with pytest.raises(PermissionError, match="HUB_TRUST_EVERYONE"):
+        load(monkeypatch, tmp_path, HOST="0.0.0.0", HUB_TRUST_EVERYONE="")
+    assert "shared-user mode" in capsys.readouterr().out  # said in one line at start
+    assert load(monkeypatch, tmp_path, HOST="127.0.0.1", HUB_TRUST_EVERYONE="").JupyterHub.bind_url
+
+
+def authenticator(tmp_path: Path) -> course_hub.CourseAuthenticator:
+    return course_hub.CourseAuthenticator(
+        class_password="class-pass-1",
+        instructor_password="i" * 40,
+        passwords_file=str(tmp_path / "passwords.json"),
+        instructors={"teach"},
+    )
+
+
+def sign_in(auth: course_hub.CourseAuthenticator, username: str, password: str, class_password: str = ""):
+    import asyncio
+
+    data = {"username": username, "password": password, "class_password": class_password}
+    return asyncio.run(auth.authenticate(None, data))
+
+
+def test_a_learner_s_first_sign_in_sets_their_own_password(tmp_path):
+    auth = authenticator(tmp_path)
+    assert sign_in(auth, "ada", "ada-secret-9") is None  # no class password: no sign-up
+    assert sign_in(auth, "ada", "short", "class-pass-1") is None  # too short
+    assert sign_in(auth, "ada", "class-pass-1", "class-pass-1") is None  # the class password is not one's own
+    assert sign_in(auth, "ada", "ada-secret-9", "class-pass-1") == "ada"
+    assert sign_in(auth, "ada", "ada-secret-9") == "ada"  # afterwards, her own password alone
+    stored = (tmp_path / "passwords.json").read_text()
+    assert "ada-secret-9" not in stored and "scrypt$" in stored
+    assert stat.S_IMODE((tmp_path / "passwords.json").stat().st_mode) == 0o600
+
+
+def test_nobody_signs_in_under_a_name_already_taken(tmp_path):
+    auth = authenticator(tmp_path)
+    assert sign_in(auth, "ada", "ada-secret-9", "class-pass-1") == "ada"
+    assert sign_in(auth, "ada", "class-pass-1", "class-pass-1") is None
+    assert sign_in(auth, "ada", "grace-wants-in", "class-pass-1") is None
+    assert sign_in(auth, "teach", "class-pass-1", "class-pass-1") is None  # an instructor's name is taken too
+    assert sign_in(auth, "teach", "i" * 40) == "teach"
+
+
+def test_a_name_that_extends_a_taken_one_is_refused(tmp_path):
+    """ada_2's databases would start with ada's prefix (test_ada_…), which MariaDB grants go by."""
+    auth = authenticator(tmp_path)
+    assert sign_in(auth, "ada", "ada-secret-9", "class-pass-1") == "ada"
+    assert sign_in(auth, "ada_2", "ada2-secret-9", "class-pass-1") is None
+    assert sign_in(auth, "teach_x", "teachx-secret", "class-pass-1") is None
+    assert sign_in(auth, "adam", "adam-secret-9", "class-pass-1") == "adam"  # another prefix entirely
+
+
+def test_the_isolated_mode_gives_each_learner_an_account_of_their_own(monkeypatch, tmp_path, capsys):
+    closed: list[Path] = []
+    monkeypatch.setattr(course_hub, "can_isolate", lambda: True)
+    monkeypatch.setattr(course_hub, "close_checkout", lambda root: closed.append(root) or ["solutions"])
+    exchanges: list[bool] = []  # the real one adds a system group: the break-in test covers it
+    monkeypatch.setattr(course_hub, "ensure_exchange", lambda state, isolate: exchanges.append(isolate))
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to("/usr/bin/env")  # any program every account can run
+    config = load(monkeypatch, tmp_path / "state", HUB_ISOLATION="users", HUB_VENV=str(venv))
+    assert config.CourseSpawner.isolate is True
+    assert config.Spawner.cmd == [str(venv / "bin" / "jupyterhub-singleuser")]
+    assert "--ServerApp.allow_root=True" not in config.Spawner.args
+    assert closed == [course_hub.ROOT] and exchanges == [True]
+    assert "one system account per learner" in capsys.readouterr().out
+    state = tmp_path / "state"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o711  # a learner reaches their home, lists nothing
+    assert stat.S_IMODE((state / "jupyterhub.sqlite").stat().st_mode) == 0o600
+    assert stat.S_IMODE((state / "secrets").stat().st_mode) == 0o700
+    assert course_hub.account_name("ada") == "course-ada"
+
+
+def test_a_venv_other_accounts_cannot_run_is_refused(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(course_hub, "can_isolate", lambda: True)
+    monkeypatch.setattr(course_hub, "close_checkout", lambda root: [])
+    monkeypatch.setattr(course_hub, "ensure_exchange", lambda state, isolate: None)
+    private = tmp_path / "private"
+    (private / "bin").mkdir(parents=True)
+    (private / "bin" / "python").write_text("")
+    private.chmod(0o700)
+    with pytest.raises(PermissionError, match="HUB_PYTHON"):
+        load(monkeypatch, tmp_path / "state", HUB_ISOLATION="users", HUB_VENV=str(private))
+
+
+def test_closing_the_checkout_keeps_only_what_a_server_needs(tmp_path):
+    for name in ("solutions", ".git", "lessons", ".venv", "notebooks"):
+        (tmp_path / name).mkdir()
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql+asyncpg://teacher:secret@db/course")
+    for child in tmp_path.iterdir():
+        child.chmod(0o755 if child.is_dir() else 0o644)
+    assert course_hub.close_checkout(tmp_path) == [".env", ".git", "solutions"]
+    assert stat.S_IMODE((tmp_path / "solutions").stat().st_mode) & 0o007 == 0
+    assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) & 0o007 == 0
+    assert stat.S_IMODE((tmp_path / "lessons").stat().st_mode) == 0o755
+    assert course_hub.close_checkout(tmp_path) == []  # a later start changes nothing
