@@ -140,13 +140,14 @@ async def search(session):
     )
 
 
-@READING.row("Iterate lazily")
+@READING.row("Iterate with a cursor")
 async def iterate_lazily(session):
     """
-    foreach (User::lazy() as $user) {
+    foreach (User::cursor() as $user) {
         $total++;
     }
     """
+    # One SELECT, rows fetched as you iterate: Eloquent's cursor(). (lazy() would send LIMIT/OFFSET chunks.)
     total = 0
     async for _user in await session.stream_scalars(select(User).order_by(User.id)):
         total += 1

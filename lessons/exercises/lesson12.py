@@ -123,6 +123,15 @@ async def _wrong_none_for_missing(user_id: UserId, session: SessionDep) -> UserS
     return UserSummary(id=user.id, name=user.name, posts=posts, comments=comments)  # AttributeError → 500
 
 
+async def _wrong_404_without_reason(user_id: UserId, session: SessionDep) -> UserSummary:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404)  # detail: "Not Found", which names nothing
+    posts = await session.scalar(select(func.count()).where(Post.user_id == user_id))
+    comments = await session.scalar(select(func.count()).where(Comment.user_id == user_id))
+    return UserSummary(id=user.id, name=user.name, posts=posts, comments=comments)
+
+
 async def _wrong_lazy_loads(user_id: UserId, session: SessionDep) -> UserSummary:
     user = await session.get(User, user_id)
     if user is None:
@@ -166,6 +175,7 @@ class UserSummaryRoute(Exercise):
         _wrong_two_joins_multiply,
         _wrong_counted_by_name,
         _wrong_none_for_missing,
+        _wrong_404_without_reason,
         _wrong_lazy_loads,
         _wrong_counts_everyones_posts,
         _wrong_one_query_per_post,
@@ -259,8 +269,13 @@ class UserSummaryRoute(Exercise):
                     f"GET /users/999999/summary (no such user) answered {missing.status_code} {missing.text[:160]}; "
                     "a missing user should be a 404 with a reason."
                 )
-            if not missing.json().get("detail"):
-                raise Incorrect("GET /users/999999/summary answered 404 with no detail: say which user was not found.")
+            detail = missing.json().get("detail")
+            # HTTPException(404) with no detail answers Starlette's generic "Not Found": no reason either.
+            if not detail or detail == "Not Found":
+                raise Incorrect(
+                    f"GET /users/999999/summary answered 404 with detail {detail!r}: say which user was not found, "
+                    "e.g. HTTPException(404, f\"no user with id {user_id}\")."
+                )
         busy = cases[0]
         return (
             f"user {busy['id']}: {busy['posts']} posts and {busy['comments']} comments in at most "
