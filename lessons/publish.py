@@ -117,6 +117,30 @@ def _cell_ids(cells: list[Any]) -> None:
         cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
+def coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """Join consecutive stream outputs of the same stream into one, as nbval does before it compares.
+
+    How a kernel splits one cell's printing into chunks depends on timing, so without this a re-run changes the
+    committed file when nothing a learner sees has changed.
+
+    >>> chunks = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in ("BEGIN\\n", "COMMIT\\n")]
+    >>> [(o.name, o.text) for o in coalesce_streams(chunks)]
+    [('stdout', 'BEGIN\\nCOMMIT\\n')]
+    """
+    merged: list[Any] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.output_type == previous.output_type == "stream"
+            and output.name == previous.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalize(notebook: Any) -> Any:
     """Canonical metadata, stable cell ids, no timing data: the same notebook always has the same bytes.
 
@@ -132,6 +156,7 @@ def normalize(notebook: Any) -> Any:
         if cell.cell_type == "markdown" and not cell.get("attachments"):
             cell.pop("attachments", None)
         if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
             for output in cell.outputs:
                 if "metadata" in output and output.output_type in {"display_data", "execute_result"}:
                     output.metadata = nbformat.from_dict({})

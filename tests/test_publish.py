@@ -117,3 +117,31 @@ def test_normalize_keeps_the_executing_pythons_version_and_fills_in_a_missing_on
 def test_language_info_is_the_kernels_own_reply(tmp_path: Path) -> None:
     reply = kernel_info_reply(tmp_path)
     assert reply["language_info"] == language_info(platform.python_version())
+
+
+def test_the_docstring_examples_run() -> None:
+    """strip_solutions and coalesce_streams show what they do in their docstrings: those examples stay true."""
+    import doctest
+
+    import lessons.publish
+
+    assert doctest.testmod(lessons.publish).failed == 0
+
+
+def test_a_cell_printed_in_chunks_is_committed_as_one_stream() -> None:
+    """Re-running a lesson must not change the committed file because the kernel flushed its output differently."""
+    import nbformat
+
+    from lessons.publish import normalize
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="careful\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="3\n"),
+    ]
+    notebook.cells = [cell]
+    outputs = normalize(notebook).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [("stdout", "1\n"), ("stderr", "careful\n"), ("stdout", "2\n3\n")]
