@@ -103,6 +103,11 @@ async def db(course_url: str, request: pytest.FixtureRequest) -> AsyncIterator[L
     await database.drop()
 
 
+#: The break-in test needs root and starts a hub: only `make hub-breakin` (HUB_BREAKIN=1) collects it, so the unit
+#: run neither runs nor skips it (a skip fails CI).
+collect_ignore = [] if os.environ.get("HUB_BREAKIN") == "1" else ["test_hub_breakin.py"]
+
+
 def _backends_needed(item: pytest.Item) -> set[str]:
     params = getattr(getattr(item, "callspec", None), "params", {}).values()
     needed = {value for value in params if isinstance(value, str) and value in SERVERS}
