@@ -119,6 +119,10 @@ def fold_solutions(notebook: Any) -> int:
     return folded
 
 
+#: A lesson's [Contents] link: in JupyterLab it opens 00-setup's "Course map" section; on the site, the home page's.
+COURSE_MAP_LINK = re.compile(r"\]\((?:00-setup\.ipynb)?#Course-map\)")
+
+
 def lesson_page(path: Path, url_template: str | None) -> Any:
     """The notebook the site shows for one solution notebook (read, never written back)."""
     notebook = nbformat.read(path, as_version=4)
@@ -128,6 +132,8 @@ def lesson_page(path: Path, url_template: str | None) -> Any:
     notebook.cells.insert(1, header)
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index}"  # stable ids: the same sources give the same pages
+        if cell.cell_type == "markdown":
+            cell.source = COURSE_MAP_LINK.sub("](index.md#course-map)", cell.source)
     return notebook
 
 

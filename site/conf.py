@@ -12,6 +12,8 @@ exclude_patterns = ["_learner", "**.ipynb_checkpoints"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["colon_fence"]
+# "## Course map" on the home page is the target of every lesson's [Contents] link (index.md#course-map).
+myst_heading_anchors = 2
 
 html_theme = "sphinx_book_theme"
 html_title = "Database with SQLAlchemy"
