@@ -34,6 +34,13 @@ async def test_wrong_answers_fail_with_a_reason(known: KnownAnswer) -> None:
     assert not result.message.startswith(CRASHED), result.message
 
 
+def test_every_exercise_has_known_answers_of_both_kinds() -> None:
+    for exercise in exercises.all_exercises():
+        mine = [known for known in KNOWN if known.exercise == exercise.id]
+        assert sum(known.right for known in mine) >= 2, exercise.id
+        assert sum(not known.right for known in mine) >= 2, exercise.id
+
+
 def test_known_answers_name_real_exercises() -> None:
     ids = {exercise.id for exercise in exercises.all_exercises()}
     assert {known.exercise for known in KNOWN} <= ids

@@ -1,4 +1,4 @@
-"""Every practice checker passes its known-right answers, fails its known-wrong ones, and spots the stub."""
+"""Every practice checker spots the stub and survives broken code (its known answers: tests/test_answers.py)."""
 
 from __future__ import annotations
 
@@ -12,47 +12,13 @@ from lessons.exercises import Exercise
 ALL = exercises.all_exercises()
 
 
-def reference(exercise: Exercise) -> object:
-    """The reference solution as written (a function, or a class), not bound to the exercise."""
-    return getattr(exercise.reference, "__func__", exercise.reference)
-
-
-def cases(kind: str) -> list:
-    """Each known answer; the reference (what a solution notebook holds) runs on both servers, the others on one."""
-    return [
-        pytest.param(
-            exercise,
-            answer,
-            id=f"{exercise.id}-{answer.__name__}",
-            marks=[pytest.mark.full_matrix] if answer is reference(exercise) else [],
-        )
-        for exercise in ALL
-        for answer in getattr(exercise, kind)
-    ]
-
-
 # Checkers use DATABASE_URL, as in a learner's notebook: run each test once per backend of the matrix.
 pytestmark = pytest.mark.usefixtures("database_url_env")
 
 
-def test_every_exercise_has_enough_known_answers() -> None:
+def test_every_exercise_has_hints() -> None:
     for exercise in ALL:
-        assert len(exercise.right_answers) >= 2, exercise.id
-        assert len(exercise.wrong_answers) >= 2, exercise.id
         assert len(exercise.hints) >= 2, exercise.id
-
-
-@pytest.mark.parametrize(("exercise", "answer"), cases("right_answers"))
-async def test_right_answers_pass(exercise: Exercise, answer) -> None:
-    result = await exercise.check(answer)
-    assert result.status == "passed", result.message
-
-
-@pytest.mark.parametrize(("exercise", "answer"), cases("wrong_answers"))
-async def test_wrong_answers_fail_with_a_reason(exercise: Exercise, answer) -> None:
-    result = await exercise.check(answer)
-    assert result.status == "failed", f"{answer.__name__} was judged {result.status}: {result.message}"
-    assert result.message
 
 
 @pytest.mark.parametrize("exercise", ALL, ids=[exercise.id for exercise in ALL])
