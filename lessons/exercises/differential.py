@@ -27,6 +27,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import os
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,13 +35,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import MetaData, inspect, select
+from sqlalchemy import MetaData, Table, inspect, select
 from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper
 
 from lessons import clock
-from lessons.database import LessonDatabase
+from lessons.database import LessonDatabase, fresh_database
 from lessons.exercises import worlds
 from lessons.exercises.framework import (
     Exercise,
@@ -54,6 +55,7 @@ from lessons.exercises.framework import (
     show,
 )
 from lessons.exercises.worlds import World
+from lessons.settings import get_settings
 
 # --------------------------------------------------------------------------------------------------------------
 # What a call returned, made comparable
@@ -176,13 +178,15 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
         if not ordered:
             exp, act = sorted(exp, key=repr), sorted(act, key=repr)
         if len(exp) != len(act):
-            return f"{prefix}you returned {len(act)} items ({show(act)}); the reference returns {len(exp)} ({show(exp)})"
+            mine, theirs = f"{len(act)} items ({show(act)})", f"{len(exp)} ({show(exp)})"
+            return f"{prefix}you returned {mine}; the reference returns {theirs}"
         for number, (left, right) in enumerate(zip(exp, act, strict=True)):
             found = compare(left, right, f"{where}item {number + 1}" if not where else f"{where}[{number}]")
             if found:
                 if not ordered or sorted(map(repr, exp)) != sorted(map(repr, act)):
                     return found
-                return f"{prefix}the same items in another order: you returned {show(act)}; the reference returns {show(exp)}"
+                mine, theirs = show(act), show(exp)
+                return f"{prefix}the same items in another order: you returned {mine}; the reference returns {theirs}"
         return None
     if isinstance(expected, dict):
         if set(expected) != set(got):
@@ -217,19 +221,34 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
 Tables = dict[str, list[dict[str, Any]]]
 
 
+#: Tables reflected once per database and schema: reflecting is the slow part of a snapshot on a server.
+_reflected: dict[tuple[str, str], Table] = {}
+
+
 async def snapshot(conn: AsyncConnection | AsyncSession) -> Tables:
     """Every table's rows (every column, reflected), ordered by primary key: what a database holds."""
     connection = conn if isinstance(conn, AsyncConnection) else await conn.connection()
+    url = connection.engine.url.render_as_string(hide_password=False)
+    names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    names = [name for name in names if not name.startswith("sqlite_") and "_fts" not in name]  # FTS5's shadows
+    missing = [name for name in names if (url, name) not in _reflected]
     metadata = MetaData()
-    await connection.run_sync(lambda sync: metadata.reflect(sync))
+    if missing:
+        await connection.run_sync(lambda sync: metadata.reflect(sync, only=missing))
+        for name in set(missing) & set(worlds.BLOG_TABLES):  # the blog's tables never change; a run's own might
+            _reflected[(url, name)] = metadata.tables[name]
     tables: Tables = {}
-    for name, table in sorted(metadata.tables.items()):
-        if name.startswith("sqlite_") or "_fts" in name:  # SQLite's own and FTS5's shadow tables
-            continue
+    for name in sorted(names):
+        table = _reflected.get((url, name)) if (url, name) in _reflected else metadata.tables[name]
         order = list(table.primary_key.columns) or list(table.columns)
         rows = (await connection.execute(select(table).order_by(*order))).mappings().all()
         tables[name] = [dict(row) for row in rows]
     return tables
+
+
+def forget_reflected_tables() -> None:
+    """Reflect again at the next snapshot (after a run changed a table's columns)."""
+    _reflected.clear()
 
 
 def _key(row: dict[str, Any], free: set[str]) -> tuple[Any, ...]:
@@ -332,6 +351,10 @@ class Call:
         return self.label or f"{function}({', '.join(['session', *map(repr, self.args)])})"
 
 
+#: The checkers' database of this process, per server: every run reloads it (:func:`worlds.load`).
+_check_databases: dict[str, LessonDatabase] = {}
+
+
 class Differential(Exercise):
     """An exercise judged against its reference on generated databases (see the module's docstring)."""
 
@@ -343,6 +366,8 @@ class Differential(Exercise):
     ordered: ClassVar[bool] = True
     #: Extra tables the exercise's world loads and compares (beyond the blog's).
     extra_tables: ClassVar[list[Any]] = []
+    #: Every run reloads the database, schema included: one database per process serves every check.
+    keeps_database: ClassVar[bool] = True
 
     # ---- the contract: override what the task needs ------------------------------------------------------------
 
@@ -393,6 +418,14 @@ class Differential(Exercise):
                     await self._inspect_session(session, run)
 
     # ---- the machinery ------------------------------------------------------------------------------------------
+
+    async def database(self) -> LessonDatabase:
+        key = get_settings().url.render_as_string(hide_password=False)
+        db = _check_databases.get(key)
+        if db is None:
+            db = await fresh_database(f"check-{os.getpid()}", make_current=False)
+            _check_databases[key] = db
+        return db
 
     def function_name(self) -> str:
         return getattr(self.reference, "__name__", "your function")

@@ -457,12 +457,13 @@ async def _end_server_connections(db: database.LessonDatabase) -> None:
         await engine.dispose()
 
 
-async def _clean_up(state: _CheckState, db: database.LessonDatabase) -> None:
+async def _clean_up(state: _CheckState, db: database.LessonDatabase, keep: bool = False) -> None:
     await _end_leftover_tasks(state)
     await _bounded(db.engine.dispose())  # the pool's idle connections close cleanly first
     await _bounded(_end_server_connections(db))  # then whatever the answer still holds is ended on the server
     gc.collect()  # connections the answer never returned to the pool: finalised here, inside the check
-    await _bounded(db.drop())
+    if not keep:
+        await _bounded(db.drop())
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -489,8 +490,15 @@ class Exercise:
     right_answers: ClassVar[list[Callable[..., Any]]] = []
     wrong_answers: ClassVar[list[Callable[..., Any]]] = []
 
+    #: Whether the check's database outlives the check (a checker that reloads it itself keeps one per process).
+    keeps_database: ClassVar[bool] = False
+
     async def judge(self, answer: Callable[..., Any], db: database.LessonDatabase) -> str:
         raise NotImplementedError
+
+    async def database(self) -> database.LessonDatabase:
+        """The check's own database: a fresh copy of the seeded one, named per exercise and process."""
+        return await database.fresh_database(f"check-{self.id}-{os.getpid()}", make_current=False)
 
     async def call(self, answer: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Await the learner's function with a time limit.
@@ -554,9 +562,7 @@ class Exercise:
     async def _check(self, answer: Any, state: _CheckState) -> Result:
         # A database of the checker's own, named per process: two kernels checking at once never collide.
         try:
-            db = await asyncio.wait_for(
-                database.fresh_database(f"check-{self.id}-{os.getpid()}", make_current=False), CHECK_TIMEOUT_SECONDS
-            )
+            db = await asyncio.wait_for(self.database(), CHECK_TIMEOUT_SECONDS)
         except Exception as error:
             return Result("failed", reason("the checker could not create its database", describe(error)))
         state.db = db
@@ -578,7 +584,8 @@ class Exercise:
             except Exception as error:
                 return self._error_result(error, state)
             finally:
-                await _clean_up(state, db)  # collects garbage too (one full collection per check: it is not cheap)
+                # collects garbage too (one full collection per check: it is not cheap)
+                await _clean_up(state, db, keep=self.keeps_database)
         return Result("passed", message)
 
     @staticmethod

@@ -193,6 +193,7 @@ async def load(db: LessonDatabase, world: World, tables: Iterable[Table] = ()) -
     """
     metadata_tables = [Base.metadata.tables[name] for name in BLOG_TABLES] + list(tables)
     async with db.engine.begin() as conn:
+        await _drop_what_a_run_added(conn, db.backend, metadata_tables)
         existing = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
         present = [table for table in metadata_tables if table.name in existing]
         await _empty(conn, db.backend, present)
@@ -208,6 +209,56 @@ async def load(db: LessonDatabase, world: World, tables: Iterable[Table] = ()) -
                                            func.coalesce(select(func.max(table.c.id)).scalar_subquery(), 0) + 1,
                                            False))
                     )
+
+
+async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: list[Table]) -> None:
+    """Undo the schema a previous run added: tables (an FTS index too), indexes and triggers the models lack.
+
+    The reference's ``CREATE INDEX`` must not be there when the answer runs: every run starts from the same schema.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    by_name = {table.name: table for table in known}
+    if backend == "sqlite":
+        found = (await conn.execute(text("SELECT type, name, tbl_name FROM sqlite_master WHERE sql IS NOT NULL"))).all()
+        for kind, name, _table in found:
+            if kind == "trigger" or (kind == "view"):
+                await conn.execute(text(f"DROP {kind.upper()} IF EXISTS {quote(name)}"))
+        for kind, name, _table in found:
+            if kind == "table" and name not in by_name and not name.startswith("sqlite_"):
+                await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}"))
+    else:
+        names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        triggers = await conn.execute(
+            text("SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = "
+                 + ("current_schema()" if backend == "postgresql" else "DATABASE()"))
+        )
+        for trigger, table in triggers.all():
+            on = f" ON {quote(table)}" if backend == "postgresql" else ""
+            await conn.execute(text(f"DROP TRIGGER IF EXISTS {quote(trigger)}{on}"))
+        extra = [name for name in names if name not in by_name]
+        if extra and backend == "mysql":
+            await conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for name in extra:
+            cascade = " CASCADE" if backend == "postgresql" else ""
+            await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}{cascade}"))
+        if extra and backend == "mysql":
+            await conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+
+    known_indexes = {ix.name for table in known for ix in table.indexes} | {
+        constraint.name for table in known for constraint in table.constraints
+    }
+    if backend == "sqlite":
+        query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    elif backend == "postgresql":
+        query = "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        query = (
+            "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
+        )
+    for table, index in (await conn.execute(text(query))).all():
+        if table in by_name and index not in known_indexes and index != "PRIMARY":
+            on = f" ON {quote(table)}" if backend == "mysql" else ""
+            await conn.execute(text(f"DROP INDEX {quote(index)}{on}"))
 
 
 async def _empty(conn: AsyncConnection, backend: str, tables: list[Table]) -> None:
