@@ -27,7 +27,9 @@ True
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import warnings
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -79,9 +81,30 @@ class Raised:
     """A call that raised: only the error's class is compared (messages differ between drivers)."""
 
     error: str
+    message: str = field(default="", compare=False)
 
     def __repr__(self) -> str:
         return f"raised {self.error}"
+
+
+#: What a learner most often needs to hear about an error their code raised.
+EXPLAIN = {
+    "MissingGreenlet": (
+        "your code read a relationship or attribute that was not loaded, which cannot load implicitly under "
+        "asyncio: load it first (selectinload(...), or await obj.awaitable_attrs.name)"
+    ),
+    "PendingRollbackError": "an earlier statement failed and the session was never rolled back",
+    "IntegrityError": "the database refused a row (a unique key, a foreign key or NOT NULL)",
+    "DetachedInstanceError": "an object was read after its session closed, with attributes not loaded",
+}
+
+
+def raised(error: BaseException) -> Raised:
+    """The :class:`Raised` of ``error``; a lazy load's wrapped ``MissingGreenlet`` counts as ``MissingGreenlet``."""
+    inner = getattr(error, "orig", None)
+    if type(inner).__name__ == "MissingGreenlet":
+        error = inner
+    return Raised(type(error).__name__, describe(error))
 
 
 def entity(obj: Any) -> Entity | None:
@@ -126,6 +149,20 @@ def observe(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Note:
+    """An observation in words, for what a plain value cannot say (``observe`` returns it instead of the value).
+
+    >>> compare(1, Note("the post, with its old author still loaded"))
+    'you returned the post, with its old author still loaded; the reference returns 1'
+    """
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class _RowValue:
     values: tuple[Any, ...]
 
@@ -142,6 +179,8 @@ class _Opaque:
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, Note):
+        return "note"
     if isinstance(value, Entity):
         return value.kind
     if isinstance(value, _RowValue):
@@ -149,6 +188,12 @@ def _kind(value: Any) -> str:
     if isinstance(value, _Opaque):
         return value.kind
     return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return show(value)
 
 
 def _article(name: str) -> str:
@@ -167,10 +212,12 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
     True
     """
     prefix = f"{where}: " if where else ""
+    if isinstance(got, Note) or isinstance(expected, Note):
+        return None if got == expected else f"{prefix}you returned {got!r}; the reference returns {_show(expected)}"
     if _kind(expected) != _kind(got):
         return (
-            f"{prefix}you returned {show(got)} ({_article(_kind(got))}); the reference returns "
-            f"{show(expected)} ({_article(_kind(expected))})"
+            f"{prefix}you returned {_show(got)} ({_article(_kind(got))}); the reference returns "
+            f"{_show(expected)} ({_article(_kind(expected))})"
         )
     if isinstance(expected, list | tuple | _RowValue):
         exp = list(expected.values if isinstance(expected, _RowValue) else expected)
@@ -178,14 +225,14 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
         if not ordered:
             exp, act = sorted(exp, key=repr), sorted(act, key=repr)
         if len(exp) != len(act):
-            mine, theirs = f"{len(act)} items ({show(act)})", f"{len(exp)} ({show(exp)})"
+            mine, theirs = f"{len(act)} items ({_show(act)})", f"{len(exp)} ({_show(exp)})"
             return f"{prefix}you returned {mine}; the reference returns {theirs}"
         for number, (left, right) in enumerate(zip(exp, act, strict=True)):
-            found = compare(left, right, f"{where}item {number + 1}" if not where else f"{where}[{number}]")
+            found = compare(left, right, f"{where}[{number}]" if where else f"item {number + 1}", ordered=ordered)
             if found:
                 if not ordered or sorted(map(repr, exp)) != sorted(map(repr, act)):
                     return found
-                mine, theirs = show(act), show(exp)
+                mine, theirs = _show(act), _show(exp)
                 return f"{prefix}the same items in another order: you returned {mine}; the reference returns {theirs}"
         return None
     if isinstance(expected, dict):
@@ -205,12 +252,12 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
                 "never loaded): a caller reading it after the session closes gets an error"
             )
         for key, value in theirs.items():
-            found = compare(value, mine[key], f"{where}{got.kind}.{key}".lstrip(": "), ordered=ordered)
+            found = compare(value, mine[key], f"{where} {got.kind}.{key}".strip(), ordered=ordered)
             if found:
-                return f"{prefix}{found}" if prefix else found
+                return found
         return None
     if expected != got:
-        return f"{prefix}you returned {show(got)}; the reference returns {show(expected)}"
+        return f"{prefix}you returned {_show(got)}; the reference returns {_show(expected)}"
     return None
 
 
@@ -332,8 +379,10 @@ class Run:
 
     results: list[tuple[str, Any]] = field(default_factory=list)
     tables: Tables = field(default_factory=dict)
-    #: The tables as the answer's own session saw them before it closed (to tell "not committed" apart).
-    inside: Tables | None = None
+    #: What each call tried (:attr:`Call.about`).
+    abouts: list[str] = field(default_factory=list)
+    #: The calls whose session held writes never committed when it closed.
+    uncommitted: list[str] = field(default_factory=list)
     statements: list[int] = field(default_factory=list)
     fetched: list[RowsFetched] = field(default_factory=list)
     sql: list[list[str]] = field(default_factory=list)
@@ -346,6 +395,8 @@ class Call:
 
     args: tuple[Any, ...] = ()
     label: str = ""
+    #: What this input tries, for the success message (e.g. "a user with no roles").
+    about: str = ""
 
     def named(self, function: str) -> str:
         return self.label or f"{function}({', '.join(['session', *map(repr, self.args)])})"
@@ -388,16 +439,20 @@ class Differential(Exercise):
         return None
 
     def passed(self, runs: list[Run]) -> str:
-        """The message of a passed check."""
+        """The message of a passed check: what was compared, and the cases the calls tried."""
         calls = sum(len(run.results) for run in runs)
+        tried = list(dict.fromkeys(about for run in runs for about in run.abouts if about))
+        cases = f", among them {', '.join(tried[:-1])}{' and ' if len(tried) > 1 else ''}{tried[-1]}" if tried else ""
         return (
-            f"the same results and the same tables as the reference, on {len(runs)} generated databases "
-            f"({calls} calls)."
+            f"the same results as the reference on {len(runs)} generated databases ({calls} calls{cases}), and the "
+            "same tables afterwards."
         )
 
     async def run(self, function: Callable[..., Any], db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
         """Make every call of :meth:`calls`, each in a session of its own, recording into ``run``."""
         for call in self.calls(world):
+            label = call.named(self.function_name())
+            run.abouts.append(call.about)
             async with db.Session() as session:
                 with count_statements() as queries, count_rows_fetched() as fetched:
                     try:
@@ -408,14 +463,37 @@ class Differential(Exercise):
                     except Exception as error:
                         if answer and not raised_by_answer(error):
                             raise
-                        value = Raised(type(error).__name__)
+                        value = raised(error)
                 observed = value if isinstance(value, Raised) else self.observe(value)
-                run.results.append((call.named(self.function_name()), observed))
+                run.results.append((label, observed))
                 run.statements.append(queries.count)
                 run.fetched.append(fetched)
                 run.sql.append([str(statement) for statement in queries.statements])
-                if answer:
-                    await self._inspect_session(session, run)
+                inside = await self.inspect_session(session, run, label)
+            await self.note_uncommitted(db, inside, run, label)
+
+    async def inspect_session(self, session: AsyncSession, run: Run, label: str) -> Tables | None:
+        """The tables as ``session`` sees them after a call (its pending changes flushed); notes an unusable one."""
+        try:
+            await session.flush()  # what the call added but never flushed counts as written, not committed
+            return await snapshot(session)
+        except PendingRollbackError:
+            run.problem = run.problem or (
+                f"{label} left its session unusable (an error inside a transaction, never rolled back): the "
+                "caller's next statement raises PendingRollbackError"
+            )
+        except Exception:
+            return None
+        return None
+
+    async def note_uncommitted(self, db: LessonDatabase, inside: Tables | None, run: Run, label: str) -> None:
+        """Compare what the call's session saw with what a new connection sees once it closed."""
+        if inside is None:
+            return
+        async with db.engine.connect() as conn:
+            outside = await snapshot(conn)
+        if compare_tables(outside, inside, self.free_columns):
+            run.uncommitted.append(label)
 
     # ---- the machinery ------------------------------------------------------------------------------------------
 
@@ -435,27 +513,20 @@ class Differential(Exercise):
         base = zlib.crc32(self.id.encode()) % 100_000
         return [base + number for number in range(self.databases)]
 
-    async def _inspect_session(self, session: AsyncSession, run: Run) -> None:
-        if run.inside is not None or run.problem:
-            return
-        try:
-            run.inside = await snapshot(session)
-        except PendingRollbackError:
-            run.problem = (
-                "your function left its session unusable (an error inside a transaction, never rolled back): the "
-                "caller's next statement raises PendingRollbackError"
-            )
-        except Exception:
-            run.inside = None
-
     async def _one_run(self, function: Any, db: LessonDatabase, world: World, answer: bool) -> Run:
         await worlds.load(db, world, self.extra_tables)
         run = Run()
         state = _this_check()
         tasks_before = len(state.tasks) if state is not None else 0
-        with clock.frozen(world.now):
+        with clock.frozen(world.now), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             await self.run(function, db, world, run, answer)
-        if answer:
+            gc.collect()  # a coroutine never awaited warns when it is collected: here, inside the check
+        if answer and not any(isinstance(result, Raised) for _, result in run.results):
+            # (a failed lazy load leaves the driver's coroutine behind: that one is not the learner's)
+            for warning in caught:
+                if "was never awaited" in str(warning.message):
+                    run.problem = run.problem or f"{warning.message}: put `await` in front of that call"
             await asyncio.sleep(0)
             if state is not None and any(not task.done() for task in state.tasks[tasks_before:]):
                 run.problem = run.problem or "your function left a task running after it returned"
@@ -486,19 +557,24 @@ class Differential(Exercise):
         return self.passed(runs)
 
     def _difference(self, expected: Run, got: Run, world: World) -> str | None:
-        for (label, want), (_, have) in zip(expected.results, got.results, strict=True):
+        tables = compare_tables(expected.tables, got.tables, self.free_columns)
+        pairs = list(zip(expected.results, got.results, strict=True))
+        for (label, want), (_, have) in pairs:
             if isinstance(have, Raised) and not isinstance(want, Raised):
-                return f"{label}: your code raised {have.error}"
+                why = EXPLAIN.get(have.error)
+                if why and have.error != "IntegrityError":
+                    return f"{label}: your code raised {have.error} ({why})"
+                return f"{label}: your code raised {have.message or have.error}" + (f" ({why})" if why else "")
+        if got.problem:
+            return got.problem
+        if got.uncommitted and not expected.uncommitted:
+            return f"{got.uncommitted[0]}: your changes were never committed, so they are gone when the session closes"
+        for (label, want), (_, have) in pairs:
             found = compare(want, have, ordered=self.ordered)
             if found:
                 return f"{label}: {found}"
-        if got.problem:
-            return got.problem
-        found = compare_tables(expected.tables, got.tables, self.free_columns)
-        if found:
-            if got.inside is not None and compare_tables(expected.tables, got.inside, self.free_columns) is None:
-                return "your changes are right, but never committed: the caller's session closes and they are gone"
-            return f"after your calls, {found}"
+        if tables:
+            return f"after your calls, {tables}"
         return self.properties(expected, got, world)
 
 
