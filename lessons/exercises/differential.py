@@ -197,7 +197,7 @@ def _show(value: Any) -> str:
 
 
 def _article(name: str) -> str:
-    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+    return f"an {name}" if name[:1].lower() in "aeio" else f"a {name}"
 
 
 def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -> str | None:
@@ -302,6 +302,12 @@ def _key(row: dict[str, Any], free: set[str]) -> tuple[Any, ...]:
     return tuple((key, repr(value)) for key, value in sorted(row.items()) if key not in free)
 
 
+def _brief(key: tuple[Any, ...], limit: int = 4) -> str:
+    """A row of :func:`_key` in a few words: its first non-empty columns, timestamps left out."""
+    shown = [f"{column}={value}" for column, value in key if value not in ("None", "''") and not column.endswith("_at")]
+    return ", ".join(shown[:limit]) + (", …" if len(shown) > limit else "")
+
+
 def compare_tables(expected: Tables, got: Tables, free: dict[str, set[str]] | None = None) -> str | None:
     """The first table that differs, in a sentence: rows missing, rows extra, or columns changed.
 
@@ -359,9 +365,9 @@ def _as_bags(name: str, left: list[dict[str, Any]], right: list[dict[str, Any]],
         return None
     missing = [row for row in theirs if row not in mine]
     if missing:
-        return f"{name} lacks a row the reference has: {dict(missing[0])}"
+        return f"{name} lacks a row the reference has ({_brief(missing[0])})"
     extra = [row for row in mine if row not in theirs]
-    return f"{name} has a row the reference does not: {dict(extra[0]) if extra else 'a duplicate'}"
+    return f"{name} has a row the reference does not ({_brief(extra[0]) if extra else 'a duplicate'})"
 
 
 def _rows(count: int) -> str:
@@ -454,23 +460,40 @@ class Differential(Exercise):
             label = call.named(self.function_name())
             run.abouts.append(call.about)
             async with db.Session() as session:
-                with count_statements() as queries, count_rows_fetched() as fetched:
-                    try:
-                        running = self.call(function, session, *call.args) if answer else function(session, *call.args)
-                        value = await running
-                    except Incorrect:
-                        raise
-                    except Exception as error:
-                        if answer and not raised_by_answer(error):
-                            raise
-                        value = raised(error)
-                observed = value if isinstance(value, Raised) else self.observe(value)
-                run.results.append((label, observed))
-                run.statements.append(queries.count)
-                run.fetched.append(fetched)
-                run.sql.append([str(statement) for statement in queries.statements])
+                await self.one_call(function, session, call.args, label, run, answer)
                 inside = await self.inspect_session(session, run, label)
             await self.note_uncommitted(db, inside, run, label)
+
+    async def run_on_one_session(
+        self, function: Callable[..., Any], db: LessonDatabase, world: World, run: Run, answer: bool
+    ) -> None:
+        """Like :meth:`run`, but every call shares one session: for tasks that promise the session stays usable."""
+        async with db.Session() as session:
+            for call in self.calls(world):
+                label = call.named(self.function_name())
+                run.abouts.append(call.about)
+                await self.one_call(function, session, call.args, label, run, answer)
+            inside = await self.inspect_session(session, run, "your last call")
+        await self.note_uncommitted(db, inside, run, "your last call")
+
+    async def one_call(
+        self, function: Callable[..., Any], session: AsyncSession, args: tuple[Any, ...], label: str, run: Run,
+        answer: bool,
+    ) -> None:
+        """Await one call on ``session`` and record its observed result, statements and rows fetched."""
+        with count_statements() as queries, count_rows_fetched() as fetched:
+            try:
+                value = await (self.call(function, session, *args) if answer else function(session, *args))
+            except Incorrect:
+                raise
+            except Exception as error:
+                if answer and not raised_by_answer(error):
+                    raise
+                value = raised(error)
+        run.results.append((label, value if isinstance(value, Raised) else self.observe(value)))
+        run.statements.append(queries.count)
+        run.fetched.append(fetched)
+        run.sql.append([str(statement) for statement in queries.statements])
 
     async def inspect_session(self, session: AsyncSession, run: Run, label: str) -> Tables | None:
         """The tables as ``session`` sees them after a call (its pending changes flushed); notes an unusable one."""
