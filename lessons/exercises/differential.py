@@ -17,7 +17,7 @@ bound on statements, rows fetched) are checked by :meth:`~Differential.propertie
 >>> compare([1, 2], [1, 2]) is None
 True
 >>> compare([1, 2], [2, 1])
-'the same items in another order: you returned [2, 1]; the reference returns [1, 2]'
+'the same items in another order: item 1 is 2, where the reference has 1'
 >>> compare([1, 2], [1, 3])
 'item 2: you returned 3; the reference returns 2'
 >>> compare(3, 3.0)
@@ -190,6 +190,16 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _brief_item(value: Any) -> str:
+    """An item of a returned sequence, short: an ORM object (or a pair starting with one) by its class and id."""
+    values = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, tuple) else []
+    head = values[0] if values and isinstance(values[0], Entity) else value
+    if isinstance(head, Entity):
+        key = dict(head.values).get("id")
+        return f"{head.kind}(id={key!r})" if key is not None else repr(head)
+    return _show(value)
+
+
 def _show(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -225,15 +235,24 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
         if not ordered:
             exp, act = sorted(exp, key=repr), sorted(act, key=repr)
         if len(exp) != len(act):
-            mine, theirs = f"{len(act)} items ({_show(act)})", f"{len(exp)} ({_show(exp)})"
-            return f"{prefix}you returned {mine}; the reference returns {theirs}"
+            missing = [item for item in exp if item not in act]
+            extra = [item for item in act if item not in exp]
+            detail = (
+                f"; {_brief_item(missing[0])} is missing" if missing
+                else f"; {_brief_item(extra[0])} should not be there" if extra
+                else " (some of them twice)" if len(act) > len(exp) else ""
+            )
+            return f"{prefix}you returned {len(act)} items, the reference {len(exp)}{detail}"
         for number, (left, right) in enumerate(zip(exp, act, strict=True)):
             found = compare(left, right, f"{where}[{number}]" if where else f"item {number + 1}", ordered=ordered)
             if found:
                 if not ordered or sorted(map(repr, exp)) != sorted(map(repr, act)):
                     return found
-                mine, theirs = _show(act), _show(exp)
-                return f"{prefix}the same items in another order: you returned {mine}; the reference returns {theirs}"
+                position = next(n for n, (a, b) in enumerate(zip(exp, act, strict=True)) if a != b)
+                return (
+                    f"{prefix}the same items in another order: item {position + 1} is {_brief_item(act[position])}, "
+                    f"where the reference has {_brief_item(exp[position])}"
+                )
         return None
     if isinstance(expected, dict):
         if set(expected) != set(got):
