@@ -224,7 +224,7 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
     prefix = f"{where}: " if where else ""
     if isinstance(got, Note) or isinstance(expected, Note):
         return None if got == expected else f"{prefix}you returned {got!r}; the reference returns {_show(expected)}"
-    if _kind(expected) != _kind(got):
+    if _kind(expected) != _kind(got) and {_kind(expected), _kind(got)} != {"tuple", "Row"}:  # a Row is a tuple
         return (
             f"{prefix}you returned {_show(got)} ({_article(_kind(got))}); the reference returns "
             f"{_show(expected)} ({_article(_kind(expected))})"

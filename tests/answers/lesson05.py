@@ -30,8 +30,8 @@ async def right_escaped_by_hand(session: AsyncSession, term: str) -> list[int]:
     return list(await session.scalars(select(User.id).where(User.is_active.is_(True) & (name_matches | email_matches))))
 
 
-@right("05.search_users")
-async def right_built_step_by_step(session: AsyncSession, term: str) -> list[User]:
+@wrong("05.search_users", "returns User objects where the task asks for ids")
+async def wrong_built_step_by_step_returns_users(session: AsyncSession, term: str) -> list[User]:
     statement = select(User).where(User.is_active)
     statement = statement.where(
         or_(User.name.icontains(term, autoescape=True), User.email.icontains(term, autoescape=True))
