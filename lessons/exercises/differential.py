@@ -481,6 +481,7 @@ class Differential(Exercise):
             async with db.Session() as session:
                 await self.one_call(function, session, call.args, label, run, answer)
                 inside = await self.inspect_session(session, run, label)
+            self.note_leaks(db, run, label)
             await self.note_uncommitted(db, inside, run, label)
 
     async def run_on_one_session(
@@ -493,6 +494,7 @@ class Differential(Exercise):
                 run.abouts.append(call.about)
                 await self.one_call(function, session, call.args, label, run, answer)
             inside = await self.inspect_session(session, run, "your last call")
+        self.note_leaks(db, run, "your last call")
         await self.note_uncommitted(db, inside, run, "your last call")
 
     async def one_call(
@@ -527,6 +529,14 @@ class Differential(Exercise):
         except Exception:
             return None
         return None
+
+    def note_leaks(self, db: LessonDatabase, run: Run, label: str) -> None:
+        """Once the call's session closed, no connection may still be checked out of the pool."""
+        if db.engine.pool.checkedout():
+            run.problem = run.problem or (
+                f"{label} left a database connection checked out: a session or connection it opened and never "
+                "closed (use `async with`)"
+            )
 
     async def note_uncommitted(self, db: LessonDatabase, inside: Tables | None, run: Run, label: str) -> None:
         """Compare what the call's session saw with what a new connection sees once it closed."""
@@ -572,11 +582,6 @@ class Differential(Exercise):
             await asyncio.sleep(0)
             if state is not None and any(not task.done() for task in state.tasks[tasks_before:]):
                 run.problem = run.problem or "your function left a task running after it returned"
-            if db.engine.pool.checkedout():
-                run.problem = run.problem or (
-                    "your function left a database connection checked out (a session or connection it opened "
-                    "and never closed: use `async with`)"
-                )
         async with db.engine.connect() as conn:
             run.tables = await snapshot(conn)
         return run

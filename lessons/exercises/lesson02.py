@@ -44,7 +44,7 @@ class CreateUser(Differential):
         taken = world.pick("users")
         name = world.rng.choice([row["name"] for row in world.rows["users"]])  # a namesake: names are not unique
         return [
-            Call((name, f"new.{world.seed}@example.test"), about="a new email, a name already used"),
+            Call((name, f"New.{world.seed}@Example.test"), about="a new email, a name already used"),
             Call(("Somebody Else", taken["email"]), about="a taken email"),
             Call(("Zoë O'Brien", f"zoë.{world.seed}@example.test"), about="then another new one"),
         ]

@@ -49,7 +49,10 @@ class GrantRole(Differential):
             held.setdefault(grant["user_id"], set()).add(roles[grant["role_id"]])
         lonely = world.rows["users"][0]["id"]  # no roles at all: an inner join on user_roles misses them
         some = sorted(user for user, names in held.items() if names != set(roles.values()))
-        calls = [Call((lonely, world.rng.choice(sorted(roles.values()))), about="a user with no roles")]
+        # A name another name contains ("admin" in "sysadmin", which has the lower id) when the world has one.
+        names = sorted(roles.values())
+        contained = [name for name in names if any(name in other and other != name for other in names)]
+        calls = [Call((lonely, world.rng.choice(contained or names)), about="a user with no roles")]
         if some:
             user = world.rng.choice(some)
             lacking = sorted(set(roles.values()) - held[user])
@@ -86,11 +89,12 @@ class MovePost(Differential):
         if not posts:
             return []
         lonely = world.rows["users"][0]["id"]  # has no posts yet: a join through posts would not find them
-        first = world.rng.choice(posts)
-        others = [row["id"] for row in world.rows["users"] if row["id"] != world.where("posts", id=first)[0]["user_id"]]
+        first, second = world.rng.choice(posts), world.rng.choice(world.ids("posts"))
+        author = world.where("posts", id=second)[0]["user_id"]
+        others = [row["id"] for row in world.rows["users"] if row["id"] != author]
         return [
             Call((first, lonely), about="a post with comments, to a user with no posts yet"),
-            Call((world.rng.choice(world.ids("posts")), world.rng.choice(others)), about="any post to another user"),
+            Call((second, world.rng.choice(others)), about="any post to another user"),
         ]
 
     def world(self, seed: int) -> World:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from lessons.exercises.differential import Call, Differential, Note, Run, observe
 from lessons.exercises.framework import register
-from lessons.exercises.worlds import World
+from lessons.exercises.worlds import World, blog_world
 from lessons.models import User
 
 
@@ -31,6 +31,9 @@ class UsersWithPosts(Differential):
     ]
     reference = users_with_posts
 
+    def world(self, seed: int) -> World:
+        return blog_world(seed, users=12 + seed % 20)  # more users than a page of 10
+
     def calls(self, world: World) -> list[Call]:
         users = world.ids("users")
         some = world.rng.sample(users, min(len(users), world.rng.randint(2, 6)))
@@ -38,6 +41,7 @@ class UsersWithPosts(Differential):
         return [
             Call((sorted(some, reverse=True),), about="ids in reverse order"),
             Call(([lonely, world.missing_id("users"), users[-1]],), about="a user with no posts and an unknown id"),
+            Call((list(users),), about=f"all {len(users)} users"),
         ]
 
     def observe(self, value: Any) -> Any:

@@ -41,7 +41,8 @@ _WORDS = [
     "async", "session", "query", "index", "café", "naïve", "join", "cursor", "eager", "lazy", "commit", "rollback",
     "Ünïcödé", "50%", "under_score", "back\\slash", "quote's", "emoji 🐘", "SQL", "sqlalchemy",
 ]
-ROLE_NAMES = ["admin", "editor", "author", "moderator", "reviewer"]
+#: Names that contain one another ("editor" in "senior editor"): a LIKE '%name%' look-up picks the wrong one.
+ROLE_NAMES = ["admin", "sysadmin", "editor", "senior editor", "author", "moderator", "reviewer"]
 
 
 @dataclass
@@ -117,7 +118,9 @@ def blog_world(seed: int, users: int | None = None) -> World:
     count = users if users is not None else rng.choice([3, 4, 6, 12, 30])
 
     next_id = rng.randint(1, 40)
-    for role in rng.sample(ROLE_NAMES, rng.randint(2, len(ROLE_NAMES))):
+    rest = ROLE_NAMES[2:]
+    names = ["sysadmin", "admin", *rng.sample(rest, rng.randint(1, len(rest)))]  # "sysadmin" has the lower id
+    for role in names:
         world.rows["roles"].append({"id": next_id, "name": role})
         next_id += rng.randint(1, 3)
 

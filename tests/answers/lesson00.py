@@ -21,8 +21,8 @@ async def right_count_of_ids(session: AsyncSession) -> int:
     return await session.scalar(select(func.count(User.id)).where(User.is_active == true()))
 
 
-@right("00.count_active_users")
-async def right_sum_of_case(session: AsyncSession) -> int:
+@wrong("00.count_active_users", "SUM over no rows is NULL: None, not 0, when nobody is active")
+async def wrong_sum_of_case(session: AsyncSession) -> int:
     return await session.scalar(select(func.sum(case((User.is_active, 1), else_=0))))
 
 
