@@ -573,7 +573,8 @@ class Differential(Exercise):
         with clock.frozen(world.now), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             await self.run(function, db, world, run, answer)
-            gc.collect()  # a coroutine never awaited warns when it is collected: here, inside the check
+            if answer:  # a coroutine never awaited warns when it is collected: here, inside the check
+                gc.collect(0)  # (dropped, it goes at once; the youngest generation catches the rest, cheaply)
         if answer and not any(isinstance(result, Raised) for _, result in run.results):
             # (a failed lazy load leaves the driver's coroutine behind: that one is not the learner's)
             for warning in caught:
