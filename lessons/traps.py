@@ -27,9 +27,9 @@ def first_line(error: BaseException) -> str:
     """The first line of an error's message (SQLAlchemy adds SQL and links on the lines after it)."""
     lines = str(error).strip().splitlines()
     text = lines[0] if lines else ""
-    # SQLAlchemy prefixes a wrapped error with its class path, e.g. "(sqlite3.IntegrityError) ..."
-    if text.startswith("(") and ") " in text:
-        text = text.split(") ", 1)[1]
+    # SQLAlchemy prefixes a wrapped error with its class path, e.g. "(sqlite3.IntegrityError) ...". Only that is
+    # cut: PyMySQL's own message, "(1452, '… FOREIGN KEY (`user_id`) REFERENCES …')", has ") " inside it.
+    text = re.sub(r"^\([A-Za-z_][\w.]*\) ", "", text)
     # Some messages name an object by its memory address (<User at 0x7f…>): never the same twice.
     text = re.sub(r" at 0x[0-9a-f]+", "", text)
     return text.split(" (Background on this error at:")[0]

@@ -48,3 +48,12 @@ async def test_an_unawaited_delete_is_reported_and_deletes_nothing(db, capsys) -
     async with db.Session() as session:
         assert await session.get(User, 5) is not None
     assert capsys.readouterr().out == "Runtime warning: coroutine 'AsyncSession.delete' was never awaited\n"
+
+
+def test_a_pymysql_message_keeps_its_brackets() -> None:
+    # Only SQLAlchemy's "(module.Class) " prefix is cut; PyMySQL's message is a tuple with ") " inside it.
+    from lessons.traps import first_line
+
+    message = "(1452, 'a foreign key constraint fails (`posts`, FOREIGN KEY (`user_id`) REFERENCES `users` (`id`))')"
+    assert first_line(Exception(message)) == message
+    assert first_line(Exception(f"(pymysql.err.IntegrityError) {message}")) == message
