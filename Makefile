@@ -17,7 +17,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench bench-checks e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -112,6 +112,10 @@ test-sqlite: unit nbval
 
 notebooks: seed seed-large
 	$(BIN)/python -m lessons.publish $(LESSONS)
+
+# One practice check's time, per exercise (median and maximum): the target is about 2 s on SQLite.
+bench-checks: seed
+	COURSE_PROGRESS=off $(BIN)/python -m bench.checks
 
 bench: seed
 	$(BIN)/python -m bench.setup --python $(PYTHON)
