@@ -318,7 +318,9 @@ def count_rows_fetched() -> Iterator[RowsFetched]:
         if options.get("yield_per") or options.get("stream_results"):
             return None
         result = orm_state.invoke_statement()
-        if getattr(result, "returns_rows", True) is False:  # an UPDATE/DELETE without RETURNING
+        # An UPDATE/DELETE: without RETURNING it sends no rows; with it (the ORM's "fetch" synchronisation on a
+        # backend with RETURNING) freezing would drop the result's .rowcount, which the caller may read.
+        if getattr(result, "returns_rows", True) is False or orm_state.is_update or orm_state.is_delete:
             seen.per_statement.append(0)
             return result
         frozen = result.freeze()

@@ -1,28 +1,25 @@
-"""Practice for lesson 11: a user search that no payload can inject into, where ``%`` and ``_`` are literal."""
+"""Practice for lesson 11: a user search that no payload can inject into, where ``%``, ``_`` and ``\\`` are literal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.database import LessonDatabase
-from lessons.exercises.framework import Exercise, Incorrect, Unattempted, count_statements, register
+from lessons.exercises import worlds
+from lessons.exercises.differential import Call, Differential, Run
+from lessons.exercises.framework import register
+from lessons.exercises.worlds import World
 from lessons.models import User
 from lessons.security import INJECTION_PAYLOADS
-from lessons.traps import describe
 
-#: Users the checker adds, so that a literal % and _ have something to match.
-PLANTED = [
-    ("100% Organic", "organic@example.net"),
-    ("Under_score Person", "underscore@example.net"),
-    ("Back\\slash Admin", "backslash@example.net"),  # one backslash: escape it too, or it escapes what follows
-]
-ORDINARY_TERMS = ["ann", "SON", "z"]
-#: Searched after the payloads: the escape character itself, and terms where it runs into a letter or a %.
-BACKSLASH_TERMS = ["\\", "k\\s", "\\%"]
+#: Names whose %, _ and \ a search must take literally, and names where a trimmed or prefix-only term goes wrong.
+PLANTED = ["100% Organic", "Under_score Person", "Back\\slash Admin", "Zed Person", "Person Zero", "Admin Back"]
+#: Searched besides the payloads: the escape character itself, a term running into a letter or a %, a space.
+LITERAL_TERMS = ["\\", "k\\s", "\\%", " person", "PERSON", "admin b", ""]
 
 
 async def search_users(session: AsyncSession, term: str) -> list[str]:
@@ -30,54 +27,24 @@ async def search_users(session: AsyncSession, term: str) -> list[str]:
     return list((await session.scalars(statement)).all())
 
 
-async def _right_escaped_by_hand(session: AsyncSession, term: str) -> list[str]:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    statement = select(User.name).where(func.lower(User.name).like(f"%{escaped.lower()}%", escape="\\"))
-    return list((await session.scalars(statement.order_by(User.id))).all())
-
-
-async def _right_lowered_contains(session: AsyncSession, term: str) -> list[str]:
-    # lower() on both sides, and contains() with autoescape: the same LIKE, spelled another way.
-    matches = func.lower(User.name).contains(term.lower(), autoescape=True)
-    return [name for name in await session.scalars(select(User.name).where(matches).order_by(User.id.asc()))]
-
-
-async def _right_own_escape_character(session: AsyncSession, term: str) -> list[str]:
-    # Any escape character works if the character itself is escaped first: here "!".
-    escaped = term.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    statement = select(User.name).where(User.name.ilike(f"%{escaped}%", escape="!")).order_by(User.id)
-    return list((await session.scalars(statement)).all())
-
-
-async def _wrong_backslash_unescaped(session: AsyncSession, term: str) -> list[str]:
-    # % and _ are escaped, but not the escape character itself: a "\\" in the term escapes what follows it.
-    escaped = term.replace("%", "\\%").replace("_", "\\_")
-    statement = select(User.name).where(User.name.ilike(f"%{escaped}%", escape="\\")).order_by(User.id)
-    return list((await session.scalars(statement)).all())
-
-
-async def _wrong_ordered_by_name(session: AsyncSession, term: str) -> list[str]:
-    statement = select(User.name).where(User.name.icontains(term, autoescape=True)).order_by(User.name)
-    return list((await session.scalars(statement)).all())
-
-
-async def _wrong_f_string(session: AsyncSession, term: str) -> list[str]:
-    rows = await session.execute(text(f"SELECT name FROM users WHERE lower(name) LIKE lower('%{term}%') ORDER BY id"))
-    return [row[0] for row in rows]
-
-
-async def _wrong_wildcards_unescaped(session: AsyncSession, term: str) -> list[str]:
-    statement = select(User.name).where(User.name.ilike(f"%{term}%")).order_by(User.id)
-    return list((await session.scalars(statement)).all())
-
-
-async def _wrong_exact_match(session: AsyncSession, term: str) -> list[str]:
-    statement = select(User.name).where(User.name == term).order_by(User.id)
-    return list((await session.scalars(statement)).all())
+def _same_everywhere(term: str, names: list[str]) -> bool:
+    """Whether every database finds the same names for ``term``: an ASCII term, and no name where a letter with an
+    accent could stand for one of the term's letters (MariaDB's collation finds "ul" in "Müller")."""
+    if not term.isascii():
+        return False
+    wanted = term.lower()
+    for name in (name.lower() for name in names):
+        loose = any(
+            all(a == b or (a.isalpha() and not b.isascii()) for a, b in zip(wanted, name[start:], strict=False))
+            for start in range(len(name) - len(wanted) + 1)
+        )
+        if loose != (wanted in name):
+            return False
+    return True
 
 
 @register
-class SafeSearch(Exercise):
+class SafeSearch(Differential):
     id = "11.safe_search"
     title = "A user search no payload can break"
     hints = [
@@ -85,71 +52,31 @@ class SafeSearch(Exercise):
         "column.icontains(term, autoescape=True) is LIKE '%term%' case-insensitively, with % and _ escaped.",
     ]
     reference = search_users
-    right_answers = [search_users, _right_escaped_by_hand, _right_lowered_contains, _right_own_escape_character]
-    wrong_answers = [
-        _wrong_f_string,
-        _wrong_wildcards_unescaped,
-        _wrong_exact_match,
-        _wrong_backslash_unescaped,
-        _wrong_ordered_by_name,
-    ]
 
-    async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        async with db.Session() as session:
-            session.add_all(User(name=name, email=email) for name, email in PLANTED)
-            await session.commit()
-            names = list((await session.scalars(select(User.name).order_by(User.id))).all())
-        total = len(names)
+    def world(self, seed: int) -> World:
+        world = worlds.blog_world(seed, users=[6, 14][seed % 2])
+        for number, name in enumerate(PLANTED):
+            world.add("users", name=name, email=f"planted{number}.{seed}@example.test")
+        return world
 
-        def expected(term: str) -> list[str]:
-            return [name for name in names if term.lower() in name.lower()]
+    def calls(self, world: World) -> list[Call]:
+        names = [user["name"] for user in world.rows["users"]]
+        words = []
+        for name in world.rng.sample(names, len(names)):
+            start = world.rng.randrange(len(name))
+            term = name[start:start + world.rng.randint(1, 4)]
+            term = term.swapcase() if world.rng.random() < 0.5 else term
+            if _same_everywhere(term, names) and term not in words:
+                words.append(term)
+        found = [Call((term,), about=about) for term, about in [
+            (words[0] if words else "a", "parts of generated names in either case"), ("\\", "a backslash"),
+            ("' OR '1'='1", f"{len(INJECTION_PAYLOADS)} injection payloads"), ("", "the empty term"),
+            (" person", "a leading space"),
+        ]]
+        found += [Call((term,)) for term in [*words[1:4], *LITERAL_TERMS, *INJECTION_PAYLOADS]]
+        unique = {call.args[0]: call for call in reversed(found)}  # the first call of a term keeps its about
+        return [call for call in reversed(unique.values()) if _same_everywhere(call.args[0], names)]
 
-        for term in ORDINARY_TERMS + INJECTION_PAYLOADS + BACKSLASH_TERMS:  # the payloads end with "%" and "_"
-            async with db.Session() as session:
-                with count_statements() as queries:
-                    try:
-                        got = await self.call(answer, session, term)
-                    except (Incorrect, Unattempted):
-                        raise
-                    except Exception as error:
-                        written = [s.sql for s in queries.statements if term.strip("%_") and term in s.sql]
-                        where = (
-                            f"; the term was written into the SQL text:\n{written[0]}\nBind it as a parameter."
-                            if written
-                            else "."
-                        )
-                        raise Incorrect(f"searching {term!r} raised {describe(error)}{where}") from None
-            if got is None:
-                raise Incorrect(f"searching {term!r} returned None; return the list of matching names.")
-            if isinstance(got, str | bytes) or not isinstance(got, Iterable):
-                raise Incorrect(f"searching {term!r} returned {got!r:.80}; return a list of names (strings).")
-            got = list(got)
-            want = expected(term)
-            if got != want:
-                extra = [name for name in got if name not in want]
-                lacking = [name for name in want if name not in got]
-                if extra:
-                    fact = f"{extra[0]!r} does not contain {term!r}"
-                elif lacking:
-                    fact = f"{lacking[0]!r} contains {term!r} but is missing"
-                else:
-                    fact = "the right names, in another order: order them by id"
-                raise Incorrect(
-                    f"searching {term!r} returned {_names(got)}, expected {len(want)}: {fact}. "
-                    f"Got {_first(got)}, expected {_first(want)}."
-                )
-        async with db.Session() as session:
-            if await session.scalar(select(func.count()).select_from(User)) != total:
-                raise Incorrect("the users table changed while searching: a payload ran as SQL.")
-        return (
-            f"{len(INJECTION_PAYLOADS)} payloads returned only literal matches; %, _ and \\ matched themselves, "
-            "and the users table is intact."
-        )
-
-
-def _names(names: list[Any]) -> str:
-    return f"{len(names)} name{'' if len(names) == 1 else 's'}"
-
-
-def _first(names: list[Any]) -> str:
-    return repr(names[:4])[:-1] + (", …]" if len(names) > 4 else "]")
+    async def run(self, function: Callable[..., Any], db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        # Searches only read: one session serves them all (as a request would run several).
+        await self.run_on_one_session(function, db, world, run, answer)
