@@ -147,7 +147,7 @@ async def test_the_statement_count_covers_this_check_alone() -> None:
     try:
         # 04's checker requires exactly the reference's statements: one counted from elsewhere would fail it.
         exercise = exercises.get("04.users_with_posts")
-        result = await exercise.check(exercise.reference)
+        result = await exercise.check(getattr(exercise.reference, "__func__", exercise.reference))
     finally:
         stop.set()
         await task
