@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nbformat
+from myst_nb.core.render import strip_ansi
 from playwright.sync_api import Error as PlaywrightError
 
 SITE = Path(__file__).resolve().parent
@@ -432,7 +433,8 @@ def check_engine_tabs(out: Path, parsed: dict[Path, Page]) -> str:
             for engine, engine_outputs in outputs.items():
                 shown = normalize_space(switch["panels"][engine])
                 cell = nbformat.v4.new_code_cell(outputs=engine_outputs)
-                missing = [line for line in first_lines(cell) if normalize_space(line) not in shown]
+                # The page renders ANSI colours (a traceback's) as styles: compare the text without them.
+                missing = [line for line in first_lines(cell) if normalize_space(strip_ansi(line)) not in shown]
                 if missing:
                     problems.append(f"{where}: the {engine} panel lacks {missing[0][:80]!r}")
             engines_seen.update(outputs)
