@@ -215,10 +215,10 @@ def expand_engines(notebook: Any) -> int:
         for engine, outputs in engines.items():
             if engine == "sqlite":
                 continue
-            variant = nbformat.v4.new_code_cell(cell.source, outputs=outputs)
-            variant.pop("id", None)
-            variant.metadata = {"tags": ["remove-input"], ENGINE_KEY: engine, SAME_KEY: shown(outputs) == sqlite}
-            cells.append(variant)
+            metadata = {"tags": ["remove-input"], ENGINE_KEY: engine, SAME_KEY: shown(outputs) == sqlite}
+            # Built as a plain node: nbformat.write() validates the whole page once, new_code_cell() each time.
+            variant = {"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": outputs}
+            cells.append(nbformat.from_dict({**variant, "source": cell.source}))
     notebook.cells = cells
     return switches
 

@@ -432,7 +432,7 @@ def check_engine_tabs(out: Path, parsed: dict[Path, Page]) -> str:
                 problems.append(f"{where}: the page opens on {switch['checked']}, not SQLite")
             for engine, engine_outputs in outputs.items():
                 shown = normalize_space(switch["panels"][engine])
-                cell = nbformat.v4.new_code_cell(outputs=engine_outputs)
+                cell = nbformat.NotebookNode(outputs=engine_outputs)
                 # The page renders ANSI colours (a traceback's) as styles: compare the text without them.
                 missing = [line for line in first_lines(cell) if normalize_space(strip_ansi(line)) not in shown]
                 if missing:
