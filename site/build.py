@@ -50,6 +50,8 @@ ENGINES_KEY = "course_engines"  # on a solution cell while the page is made: {en
 SWITCH_KEY = "course_engine_switch"  # on a cell that gets tabs: the engines it has, SQLite first
 ENGINE_KEY = "course_engine"  # on the hidden cell after it that carries one engine's outputs
 SAME_KEY = "course_engine_same"  # ... and whether those are SQLite's outputs exactly
+#: nbval's tag for a cell whose output is never compared (CONTRIBUTING: timings, charts of timings).
+IGNORED = "nbval-ignore-output"
 
 # The environment variable that turns the per-lesson "Open in JupyterLab" link on, and its placeholders.
 LAB_URL_VARIABLE = "COURSE_LAB_URL"
@@ -178,7 +180,9 @@ def engine_cells(notebook: Any, others: dict[str, Any]) -> dict[int, dict[str, l
 
     A record's cell is paired with the SQLite cell of the same source (the n-th such cell with the n-th), so a
     record that lacks a cell or holds an older version of one leaves that cell without tabs instead of showing
-    another cell's output.
+    another cell's output. A cell tagged ``nbval-ignore-output`` in solutions/ (a timing, a chart of timings: never
+    compared on any engine) gets no tabs either: its outputs differ from run to run on SQLite alone, so another
+    engine's would be offered as a difference that the engine did not make.
     """
     pools: dict[str, dict[str, deque[Any]]] = {}
     for engine, record in others.items():
@@ -188,7 +192,7 @@ def engine_cells(notebook: Any, others: dict[str, Any]) -> dict[int, dict[str, l
                 pools[engine][cell.source].append(cell)
     differing: dict[int, dict[str, list[Any]]] = {}
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or IGNORED in cell.metadata.get("tags", []):
             continue
         outputs = {"sqlite": list(cell.get("outputs", []))}
         for engine, pool in pools.items():
@@ -236,7 +240,8 @@ def engine_chooser(switches: int, engines: list[str]) -> str:
     return (
         f"The outputs are SQLite's. {cells.capitalize()} below printed something else on {names}: "
         f"{'its' if switches == 1 else 'each'} output has tabs to switch.\n\n"
-        f'<div class="engine-chooser" hidden><span class="engine-chooser-label">Show every output on</span> '
+        f'<div class="engine-chooser" role="group" aria-labelledby="engine-chooser-label" hidden>'
+        f'<span class="engine-chooser-label" id="engine-chooser-label">Show every output on</span> '
         f'{buttons}<span class="engine-chooser-note">(remembered on every page)</span></div>'
     )
 

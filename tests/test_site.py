@@ -142,6 +142,17 @@ def test_only_cells_whose_output_differs_on_another_engine_get_tabs():
     ]  # fmt: skip
 
 
+def test_a_timing_cell_gets_no_tabs_on_any_engine():
+    # nbval-ignore-output in solutions/: a measurement, different on each run even on SQLite; not an engine's doing.
+    timing = code("t", "measured on this machine: 1.2 ms\n")
+    timing.metadata["tags"] = ["nbval-ignore-output"]
+    other = code("t", "measured on this machine: 3.4 ms\n")
+    other.metadata["tags"] = ["nbval-ignore-output"]
+    sqlite = nbformat.v4.new_notebook(cells=[timing, code("c", "LIMIT ?\n")])
+    postgresql = nbformat.v4.new_notebook(cells=[other, code("c", "LIMIT $1\n")])
+    assert list(site_build.engine_cells(sqlite, {"postgresql": postgresql})) == [1]
+
+
 def test_a_lesson_page_carries_each_engines_output_of_a_differing_cell(tmp_path):
     path = site_build.SOLUTIONS / "06-pagination.ipynb"
     solution = nbformat.read(path, as_version=4)
