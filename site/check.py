@@ -502,7 +502,8 @@ VISIBLE_ENGINES = """() => Array.from(document.querySelectorAll("div.engine-swit
 
 def check_engines_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
     """In Chromium: lesson 09 opens on SQLite's output; the site-wide MariaDB shows MariaDB's everywhere, survives a
-    reload and carries to lesson 06; one cell's tab switches that cell alone; without JavaScript the tabs work."""
+    reload and carries to lesson 06, from the first paint (engines.js held back); one cell's tab switches that cell
+    alone; without JavaScript the tabs work."""
     targets = {}
     for stem, word in ENGINE_LESSONS.items():
         switches = Switches((out / f"{stem}.html").read_text()).switches
@@ -574,7 +575,25 @@ def check_engines_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
             shots.append(ENGINE_SCREENSHOTS / f"{first}-2-chooser.png")
             page.reload()
             showing(page, first, "mariadb", "after a reload")
-            page.goto(f"{base}/{second}.html")
+            # No flash of SQLite: while engines.js is still on its way (held here), the page already shows MariaDB.
+            held: list[Any] = []
+
+            def hold(route: Any) -> None:
+                held.append(route)
+
+            page.route("**/_static/engines.js*", hold)
+            page.goto(f"{base}/{second}.html", wait_until="commit")
+            page.wait_for_function("() => document.readyState !== 'loading'")  # parsed; deferred scripts wait
+            require(held, f"{second}: engines.js was not requested")
+            showing(page, second, "mariadb", "before engines.js has run")
+            shot(page, second, "3-mariadb-before-script")
+            held[0].continue_()
+            page.wait_for_load_state("load")
+            page.unroute("**/_static/engines.js*")
+            require(
+                page.evaluate("() => !document.documentElement.hasAttribute('data-engine-early')"),
+                f"{second}: the early CSS is still on after engines.js ran",
+            )
             showing(page, second, "mariadb", f"opened after choosing MariaDB on {first}")
             visible = page.evaluate(VISIBLE_ENGINES)
             require(set(visible) == {"mariadb"}, f"{second}: opened on MariaDB, the cells show {visible}")
@@ -604,8 +623,9 @@ def check_engines_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
     listed = "\n       ".join(str(path.relative_to(ROOT)) for path in shots)
     return (
         f"Chromium: {first} opens on SQLite's output, the site-wide MariaDB switches every cell "
-        f"({targets[first]['mariadb'][:40]!r}), survives a reload and opens {second} on MariaDB; one cell's tab "
-        f"switches that cell only; without JavaScript the tabs still switch. Screenshots:\n       {listed}"
+        f"({targets[first]['mariadb'][:40]!r}), survives a reload and opens {second} on MariaDB (already before "
+        f"engines.js has run: no flash of SQLite); one cell's tab switches that cell only; without JavaScript the "
+        f"tabs still switch. Screenshots:\n       {listed}"
     )
 
 

@@ -88,7 +88,8 @@ def fold_engine_cells(app: Any, doctree: nodes.document) -> None:
         for child in outputs["sqlite"]:
             cell.remove(child)
         name = f"engines-{cell['cell_index']}"
-        switch = nodes.container(classes=["engine-switch"])
+        # engine-has-*: which engines the early CSS (EARLY_SCRIPT) may show before the radios are set.
+        switch = nodes.container(classes=["engine-switch", *(f"engine-has-{e}" for e in engines if e in outputs)])
         switch += nodes.raw("", tabs_html(name, [e for e in engines if e in outputs], same), format="html")
         for engine in engines:
             if engine not in outputs:
@@ -102,6 +103,17 @@ def fold_engine_cells(app: Any, doctree: nodes.document) -> None:
         cell["classes"].append("engine-cell")
 
 
+#: Inline in every page's <head>, before the body is drawn: the stored engine as <html data-engine-early="…">, so
+#: site/_static/course.css shows that engine's panels from the first paint. engines.js (deferred, it needs the
+#: body) then checks the radios and removes the attribute; so does the page's load event, if engines.js failed.
+EARLY_SCRIPT = (
+    "(function(){try{var e=localStorage.getItem('course-engine');"
+    "if(e==='postgresql'||e==='mariadb'){var h=document.documentElement;h.setAttribute('data-engine-early',e);"
+    "addEventListener('load',function(){h.removeAttribute('data-engine-early')})}}catch(x){}})();"
+)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("doctree-read", fold_engine_cells)
+    app.add_js_file(None, body=EARLY_SCRIPT, priority=100)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -57,6 +57,8 @@
       });
     }
     show(stored());
+    // The radios now show the stored engine: the early CSS (EARLY_SCRIPT in site/engine_tabs.py) steps aside.
+    document.documentElement.removeAttribute("data-engine-early");
   }
 
   // Another open page of the site changed the choice: follow it.
