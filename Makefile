@@ -28,7 +28,8 @@ help:
 	@echo "make e2e        run every learner notebook in JupyterLab in Chromium (Run All Cells), as a learner does"
 	@echo "make lock       regenerate requirements.lock (the pinned, hashed tree) after editing requirements.txt"
 	@echo "make seed-large build the large seed (10,000 users, 100,000 posts) for the performance lessons"
-	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution)"
+	@echo "make site       build the course site from solutions/ into site/_build/html (offline, no re-execution);"
+	@echo "                with solutions-postgresql/ and solutions-mariadb/, engine tabs where their outputs differ"
 	@echo "make hub        JupyterHub for a class on this machine (hub/README.md): HOST, HUB_PORT, HUB_INSTRUCTORS"
 	@echo "make hub-load N=5   N learners at once on the hub against PostgreSQL (HUB_LOAD_URL or TEST_POSTGRES_URL)"
 	@echo "make progress   your practice tasks: passed / tried / not started (make class-progress USERS=.hub/exchange CSV=class.csv)"
@@ -131,7 +132,8 @@ e2e: setup
 api: seed
 	$(BIN)/python -m lessons.blog $(if $(filter-out file,$(origin HOST)),--host $(HOST)) $(if $(filter-out file,$(origin PORT)),--port $(PORT))
 
-# The static site of the executed lessons. COURSE_LAB_URL (e.g. .../lab/tree/notebooks/{notebook}) adds an
+# The static site of the executed lessons, with engine tabs on the cells whose output in solutions-postgresql/ or
+# solutions-mariadb/ (when present) differs from SQLite's. COURSE_LAB_URL (e.g. .../lab/tree/notebooks/{notebook}) adds an
 # "Open in JupyterLab" link to every lesson. site-check builds it twice and checks what a reader gets.
 site: setup
 	$(BIN)/python site/build.py

@@ -9,6 +9,13 @@ map), the page on running the lessons, a copy of every solution notebook with it
 and the learner notebooks offered for download. ``solutions/`` itself is only read. ``sphinx()`` then builds the
 HTML with MyST-NB (``nb_execution_mode = "off"``: the committed outputs are what the reader sees) and fails on any
 warning.
+
+The other engines. When ``solutions-postgresql/NN-name.ipynb`` and ``solutions-mariadb/NN-name.ipynb`` exist (the
+same lesson's outputs recorded on those servers), every code cell whose output there differs from SQLite's gets
+tabs "SQLite · PostgreSQL · MariaDB" above its output: ``engine_cells()`` pairs the cells, ``lesson_page()`` adds
+each other engine's outputs as a hidden cell right after the SQLite one, and ``site/engine_tabs.py`` (a Sphinx
+extension) folds those into the tabs; ``site/_static/engines.js`` remembers the reader's choice of engine for
+every page. Without those folders (a learner's laptop) the pages are SQLite's alone, as before.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import re
 import shutil
 import sys
 import time
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +40,18 @@ NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 BUILD = SITE / "_build"
 LEARNER_DIR = "_learner"  # inside the source folder: the notebooks offered for download (not pages)
+
+#: The engines a lesson page can show, in the order of the tabs: SQLite's record is solutions/ itself, each other
+#: engine's the same notebook executed on that server (solutions-postgresql/, solutions-mariadb/), when present.
+ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mariadb": "MariaDB"}
+RECORDS = {"postgresql": ROOT / "solutions-postgresql", "mariadb": ROOT / "solutions-mariadb"}
+#: Cell metadata keys that carry the engines from lesson_page() to site/engine_tabs.py (never in a committed file).
+ENGINES_KEY = "course_engines"  # on a solution cell while the page is made: {engine: outputs}
+SWITCH_KEY = "course_engine_switch"  # on a cell that gets tabs: the engines it has, SQLite first
+ENGINE_KEY = "course_engine"  # on the hidden cell after it that carries one engine's outputs
+SAME_KEY = "course_engine_same"  # ... and whether those are SQLite's outputs exactly
+#: nbval's tag for a cell whose output is never compared (CONTRIBUTING: timings, charts of timings).
+IGNORED = "nbval-ignore-output"
 
 # The environment variable that turns the per-lesson "Open in JupyterLab" link on, and its placeholders.
 LAB_URL_VARIABLE = "COURSE_LAB_URL"
@@ -76,7 +96,7 @@ def lab_url(template: str | None, notebook: str) -> str | None:
     return template.format(notebook=notebook, lesson=Path(notebook).stem)
 
 
-def lesson_header(notebook: str, url: str | None) -> str:
+def lesson_header(notebook: str, url: str | None, engines: str = "") -> str:
     """The box at the top of every lesson page: the learner notebook to download, how to run it, JupyterLab."""
     lines = [
         ":::{admonition} Run this lesson yourself",
@@ -89,6 +109,8 @@ def lesson_header(notebook: str, url: str | None) -> str:
     ]
     if url:
         lines += ["", f"[Open {notebook} in JupyterLab]({url})"]
+    if engines:
+        lines += ["", engines]
     lines.append(":::")
     return "\n".join(lines)
 
@@ -119,15 +141,126 @@ def fold_solutions(notebook: Any) -> int:
     return folded
 
 
+def shown(outputs: list[Any]) -> list[Any]:
+    """What the page shows of a cell's outputs, for comparing two engines: the streams joined as the site joins
+    them (``nb_merge_streams``), without execution counts and output metadata.
+
+    >>> out = nbformat.v4.new_output
+    >>> shown([out("stream", text="a\\n"), out("stream", text="b\\n")]) == shown([out("stream", text="a\\nb\\n")])
+    True
+    >>> shown([out("execute_result", {"text/plain": "1"}, execution_count=3)])
+    [('execute_result', {'text/plain': '1'})]
+    """
+    from myst_nb.core.utils import coalesce_streams
+
+    kept = []
+    for output in coalesce_streams(copy.deepcopy(list(outputs))):
+        if output.output_type == "stream":
+            kept.append((output.name, output.text))
+        elif output.output_type == "error":
+            kept.append(("error", output.ename, output.evalue))
+        else:
+            kept.append((output.output_type, dict(output.get("data", {}))))
+    return kept
+
+
+def engine_records(name: str, records: dict[str, Path] | None = None) -> dict[str, Any]:
+    """The other engines' records of one lesson (``NN-name.ipynb``) that exist, by engine, in tab order."""
+    folders = RECORDS if records is None else records
+    return {
+        engine: nbformat.read(folders[engine] / name, as_version=4)
+        for engine in ENGINES
+        if engine in folders and (folders[engine] / name).exists()
+    }
+
+
+def engine_cells(notebook: Any, others: dict[str, Any]) -> dict[int, dict[str, list[Any]]]:
+    """The code cells of ``notebook`` (SQLite's) whose output differs on another engine: by cell index, the outputs
+    of every engine that recorded that cell, SQLite's first.
+
+    A record's cell is paired with the SQLite cell of the same source (the n-th such cell with the n-th), so a
+    record that lacks a cell or holds an older version of one leaves that cell without tabs instead of showing
+    another cell's output. A cell tagged ``nbval-ignore-output`` in solutions/ (a timing, a chart of timings: never
+    compared on any engine) gets no tabs either: its outputs differ from run to run on SQLite alone, so another
+    engine's would be offered as a difference that the engine did not make.
+    """
+    pools: dict[str, dict[str, deque[Any]]] = {}
+    for engine, record in others.items():
+        pools[engine] = defaultdict(deque)
+        for cell in record.cells:
+            if cell.cell_type == "code":
+                pools[engine][cell.source].append(cell)
+    differing: dict[int, dict[str, list[Any]]] = {}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or IGNORED in cell.metadata.get("tags", []):
+            continue
+        outputs = {"sqlite": list(cell.get("outputs", []))}
+        for engine, pool in pools.items():
+            if pool[cell.source]:
+                outputs[engine] = list(pool[cell.source].popleft().get("outputs", []))
+        sqlite = shown(outputs["sqlite"])
+        if any(shown(other) != sqlite for other in outputs.values()):
+            differing[index] = outputs
+    return differing
+
+
+def expand_engines(notebook: Any) -> int:
+    """Turn each cell's ``course_engines`` (set by lesson_page) into hidden cells right after it, one per other
+    engine, which site/engine_tabs.py folds into tabs; returns how many cells got tabs."""
+    cells, switches = [], 0
+    for cell in notebook.cells:
+        cells.append(cell)
+        engines = cell.metadata.pop(ENGINES_KEY, None)
+        if not engines:
+            continue
+        switches += 1
+        cell.metadata[SWITCH_KEY] = list(engines)
+        sqlite = shown(engines["sqlite"])
+        for engine, outputs in engines.items():
+            if engine == "sqlite":
+                continue
+            metadata = {"tags": ["remove-input"], ENGINE_KEY: engine, SAME_KEY: shown(outputs) == sqlite}
+            # Built as a plain node: nbformat.write() validates the whole page once, new_code_cell() each time.
+            variant = {"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": outputs}
+            cells.append(nbformat.from_dict({**variant, "source": cell.source}))
+    notebook.cells = cells
+    return switches
+
+
+def engine_chooser(switches: int, engines: list[str]) -> str:
+    """The lesson header's lines on the engines: how many cells have tabs, and the site-wide choice of engine
+    (buttons that site/_static/engines.js shows and drives; without JavaScript each cell's tabs still work)."""
+    names = " or ".join(ENGINES[engine] for engine in engines if engine != "sqlite")
+    cells = "1 cell" if switches == 1 else f"{switches} cells"
+    buttons = "".join(
+        f'<button type="button" class="engine-choice" data-engine="{engine}" aria-pressed="false">'
+        f"{ENGINES[engine]}</button>"
+        for engine in engines
+    )
+    return (
+        f"The outputs are SQLite's. {cells.capitalize()} below printed something else on {names}: "
+        f"{'its' if switches == 1 else 'each'} output has tabs to switch.\n\n"
+        f'<div class="engine-chooser" role="group" aria-labelledby="engine-chooser-label" hidden>'
+        f'<span class="engine-chooser-label" id="engine-chooser-label">Show every output on</span> '
+        f'{buttons}<span class="engine-chooser-note">(remembered on every page)</span></div>'
+    )
+
+
 #: A lesson's [Contents] link: in JupyterLab it opens 00-setup's "Course map" section; on the site, the home page's.
 COURSE_MAP_LINK = re.compile(r"\]\((?:00-setup\.ipynb)?#Course-map\)")
 
 
-def lesson_page(path: Path, url_template: str | None) -> Any:
-    """The notebook the site shows for one solution notebook (read, never written back)."""
+def lesson_page(path: Path, url_template: str | None, records: dict[str, Path] | None = None) -> Any:
+    """The notebook the site shows for one solution notebook (read, never written back), with the other engines'
+    outputs of the cells that differ (from ``records``, default ``RECORDS``) beside SQLite's."""
     notebook = nbformat.read(path, as_version=4)
+    others = engine_records(path.name, records)
+    for index, outputs in engine_cells(notebook, others).items():
+        notebook.cells[index].metadata[ENGINES_KEY] = outputs
     fold_solutions(notebook)
-    header = nbformat.v4.new_markdown_cell(lesson_header(path.name, lab_url(url_template, path.name)))
+    switches = expand_engines(notebook)
+    chooser = engine_chooser(switches, ["sqlite", *others]) if switches else ""
+    header = nbformat.v4.new_markdown_cell(lesson_header(path.name, lab_url(url_template, path.name), chooser))
     header.pop("id", None)
     notebook.cells.insert(1, header)
     for index, cell in enumerate(notebook.cells):
@@ -146,8 +279,9 @@ def readme_section(title: str, text: str | None = None) -> str:
     return match.group(1).strip() + "\n"
 
 
-def home_page() -> str:
-    """The home page: the README's opening paragraph and its course map, each lesson linked to its page."""
+def home_page(records: dict[str, Path] | None = None) -> str:
+    """The home page: the README's opening paragraph and its course map, each lesson linked to its page (and, when
+    the other engines' records are there, a word on the engine tabs)."""
     readme = README.read_text()
     intro = readme.split("\n## ", 1)[0].split("\n", 1)[1].strip()
     course_map = re.sub(r"\]\(notebooks/(\d\d[a-z]?-[\w-]+\.ipynb)\)", r"](\1)", readme_section("Course map", readme))
@@ -162,7 +296,21 @@ def home_page() -> str:
         "This site shows every lesson as it ran: the code, the SQL it sent, the tables and charts it printed. "
         "To run the lessons yourself, see [How to run the lessons](running.md); each lesson page links its "
         "notebook.\n\n"
+        f"{engines_note(records)}"
         f"## Course map\n\n{course_map}\n{toctree}\n"
+    )
+
+
+def engines_note(records: dict[str, Path] | None = None) -> str:
+    """The home page's paragraph on the engine tabs: empty when no lesson has another engine's record."""
+    folders = RECORDS if records is None else records
+    engines = [ENGINES[e] for e, folder in folders.items() if any((folder / p.name).exists() for p in lessons())]
+    if not engines:
+        return ""
+    return (
+        f"The outputs are SQLite's, the course's default. Where a cell printed something else on "
+        f"{' or '.join(engines)}, tabs above its output show what that engine printed; the buttons at the top of "
+        "a lesson switch every output of the site to one engine, and your browser remembers the choice.\n\n"
     )
 
 
@@ -174,22 +322,34 @@ def running_page() -> str:
     return "\n".join(parts)
 
 
-def prepare(src: Path, url_template: str | None = None) -> list[str]:
-    """Write the Sphinx source folder ``src`` afresh; returns the lesson names it holds."""
+def prepare(src: Path, url_template: str | None = None, records: dict[str, Path] | None = None) -> dict[str, int]:
+    """Write the Sphinx source folder ``src`` afresh; returns the lesson names it holds, each with how many of its
+    cells got engine tabs (all 0 without the other engines' records)."""
     if src.exists():
         shutil.rmtree(src)
     (src / LEARNER_DIR).mkdir(parents=True)
-    (src / "index.md").write_text(home_page())
+    (src / "index.md").write_text(home_page(records))
     (src / "running.md").write_text(running_page())
-    names = []
+    names = {}
     for path in lessons():
         learner = NOTEBOOKS / path.name
         if not learner.exists():
             raise SiteError(f"notebooks/{path.name} is missing: run `make notebooks LESSONS={path.stem}`")
         shutil.copyfile(learner, src / LEARNER_DIR / path.name)
-        nbformat.write(lesson_page(path, url_template), src / path.name)
-        names.append(path.stem)
+        page = lesson_page(path, url_template, records)
+        nbformat.write(page, src / path.name)
+        names[path.stem] = sum(SWITCH_KEY in cell.metadata for cell in page.cells)
     return names
+
+
+def engines_summary(names: dict[str, int], records: dict[str, Path] | None = None) -> str:
+    """One line on the other engines' records the build found, for build()'s report."""
+    folders = RECORDS if records is None else records
+    found = {engine: sum((folder / f"{name}.ipynb").exists() for name in names) for engine, folder in folders.items()}
+    if not any(found.values()):
+        return "SQLite's outputs only (no solutions-postgresql/ or solutions-mariadb/ records)"
+    have = ", ".join(f"{ENGINES[engine]} {count}/{len(names)}" for engine, count in found.items())
+    return f"engine tabs on {sum(names.values())} cells of {sum(map(bool, names.values()))} lessons (records: {have})"
 
 
 def sphinx(src: Path, out: Path, doctrees: Path, quiet: bool = True) -> int:
@@ -212,6 +372,7 @@ def build(out: Path = BUILD / "html", work: Path = BUILD, quiet: bool = True) ->
         pages = sum("_static" not in path.parts for path in out.rglob("*.html"))
         seconds = time.perf_counter() - started
         print(f"site: {len(names)} lessons, {pages} HTML pages in {out.relative_to(ROOT)} ({seconds:.0f} s)")
+        print(f"site: {engines_summary(names)}")
     return status
 
 

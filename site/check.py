@@ -11,29 +11,42 @@ Builds the site twice (with an example "Open in JupyterLab" address set) and che
 - every practice answer is folded under "Show the solution", below the learner's stub;
 - every internal link and asset (``href``, ``src``, ``#fragment``) of every page resolves;
 - the search index knows the lessons' words, and searching in Chromium finds lesson 04 for selectinload;
-- headless Chromium renders lesson 02's page (the screenshot is kept in ``site/_build/screenshots/``).
+- headless Chromium renders lesson 02's page (the screenshot is kept in ``site/_build/screenshots/``);
+- the engine tabs (when ``solutions-postgresql/`` and ``solutions-mariadb/`` hold records): every cell whose output
+  differs on another engine has tabs, each engine's panel shows that engine's recorded output, no other cell has
+  tabs; without the records the pages have none. In Chromium (Playwright), on lesson 09 (its RETURNING cell) and
+  06 (its LIMIT cell): the SQLite output shows first, the site-wide "MariaDB" shows MariaDB's output in every cell,
+  the choice survives a reload and carries to the other page, one cell's tab switches that cell only, and without
+  JavaScript the tabs still switch. Screenshots: ``site/_build/screenshots/engines/``.
 
 Ends with one line ``site-check: N passed, N failed`` and exits 1 on any failure.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import html
+import http.server
 import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nbformat
+from myst_nb.core.render import strip_ansi
+from playwright.sync_api import Error as PlaywrightError
 
 SITE = Path(__file__).resolve().parent
 
@@ -58,6 +71,10 @@ SCREENSHOTS = build.BUILD / "screenshots"
 EXAMPLE_LAB_URL = "https://hub.example.org/hub/user-redirect/lab/tree/notebooks/{notebook}"
 SCREENSHOT_LESSON = "02-crud"
 CHROMIUM = "/usr/bin/chromium"
+ENGINE_SCREENSHOTS = SCREENSHOTS / "engines"
+#: The lessons the browser opens to switch engines, each with the cell it watches: the first cell with tabs whose
+#: SQLite output holds this word and whose MariaDB output differs (MariaDB's RETURNING and LIMIT, issue 22).
+ENGINE_LESSONS = {"09-bulk-operations": "RETURNING", "06-pagination": "LIMIT"}
 
 
 class CheckFailed(AssertionError):
@@ -322,9 +339,310 @@ def check_search_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
     return f"searching 'selectinload' in Chromium finds {summary.group(1)} pages, lesson 04 first"
 
 
+class Switches(HTMLParser):
+    """The engine tabs of one page (site/engine_tabs.py), in page order: each one's radio name, its engines, the
+    engine checked when the page opens, and the text of each engine's panel."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.switches: list[dict[str, Any]] = []
+        self._open: list[str | None] = []  # the open <div>s: "switch", an engine's panel, or None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        classes = values.get("class", "").split()
+        if tag == "div":
+            if "engine-switch" in classes:
+                self.switches.append({"name": None, "engines": [], "checked": None, "panels": {}})
+                self._open.append("switch")
+            elif "engine-panel" in classes and self.switches:
+                engine = next(c.removeprefix("engine-panel-") for c in classes if c.startswith("engine-panel-"))
+                self.switches[-1]["panels"][engine] = ""
+                self._open.append(engine)
+            else:
+                self._open.append(None)
+        elif tag == "input" and "engine-radio" in classes and "switch" in self._open:
+            switch = self.switches[-1]
+            switch["name"] = values.get("name")
+            switch["engines"].append(values.get("value"))
+            if "checked" in values:
+                switch["checked"] = values.get("value")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        panel = next((entry for entry in reversed(self._open) if entry not in (None, "switch")), None)
+        if panel is not None:
+            self.switches[-1]["panels"][panel] += data
+
+
+def engine_expectations(stem: str) -> list[tuple[int, dict[str, list[Any]]]]:
+    """The cells of one lesson that must have tabs (their output differs on another engine), with every engine's
+    recorded outputs, read from solutions/ and the records."""
+    notebook = nbformat.read(build.SOLUTIONS / f"{stem}.ipynb", as_version=4)
+    return sorted(build.engine_cells(notebook, build.engine_records(f"{stem}.ipynb")).items())
+
+
+def distinct_line(text: str, other: str) -> str | None:
+    """The first line of ``text`` that ``other`` does not show (what tells one engine's output from another's)."""
+    others = {normalize_space(line).strip() for line in other.splitlines()}
+    lines = (normalize_space(line).strip() for line in text.splitlines())
+    return next((line for line in lines if line and line not in others), None)
+
+
+def engine_target(stem: str, switches: list[dict[str, Any]], word: str) -> dict[str, Any]:
+    """The cell of ``stem``'s page the browser watches: the first with tabs whose SQLite output holds ``word`` and
+    whose MariaDB output differs (else the first whose MariaDB output differs), with a line only each one shows."""
+    candidates = [
+        switch
+        for switch in switches
+        if "mariadb" in switch["panels"] and distinct_line(switch["panels"]["mariadb"], switch["panels"]["sqlite"])
+    ]
+    require(candidates, f"{stem}: no cell shows a MariaDB output that differs from SQLite's")
+    switch = next((c for c in candidates if word in c["panels"]["sqlite"]), candidates[0])
+    return {
+        "name": switch["name"],
+        "sqlite": distinct_line(switch["panels"]["sqlite"], switch["panels"]["mariadb"]) or "",
+        "mariadb": distinct_line(switch["panels"]["mariadb"], switch["panels"]["sqlite"]),
+        "word": word if word in switch["panels"]["sqlite"] else None,
+    }
+
+
+def check_engine_tabs(out: Path, parsed: dict[Path, Page]) -> str:
+    """Every cell whose output differs on PostgreSQL or MariaDB has tabs, each panel shows its engine's recorded
+    output (every printed text's first line), SQLite's is the one checked; no other cell has tabs."""
+    problems, counted, engines_seen = [], {}, set()
+    for solution in build.lessons():
+        stem = solution.stem
+        expected = engine_expectations(stem)
+        switches = Switches((out / f"{stem}.html").read_text()).switches
+        if len(switches) != len(expected):
+            problems.append(f"{stem}: {len(switches)} cell(s) with engine tabs, expected {len(expected)}")
+            continue
+        for (index, outputs), switch in zip(expected, switches, strict=True):
+            where = f"{stem} cell {index}"
+            if switch["engines"] != list(outputs) or list(switch["panels"]) != list(outputs):
+                problems.append(f"{where}: tabs {switch['engines']}, panels {list(switch['panels'])}, "
+                                f"expected {list(outputs)}")  # fmt: skip
+                continue
+            if switch["checked"] != "sqlite":
+                problems.append(f"{where}: the page opens on {switch['checked']}, not SQLite")
+            for engine, engine_outputs in outputs.items():
+                shown = normalize_space(switch["panels"][engine])
+                cell = nbformat.NotebookNode(outputs=engine_outputs)
+                # The page renders ANSI colours (a traceback's) as styles: compare the text without them.
+                missing = [line for line in first_lines(cell) if normalize_space(strip_ansi(line)) not in shown]
+                if missing:
+                    problems.append(f"{where}: the {engine} panel lacks {missing[0][:80]!r}")
+            engines_seen.update(outputs)
+        if expected:
+            counted[stem] = len(expected)
+    require(not problems, "engine tabs:\n  " + "\n  ".join(problems[:20]))
+    if not counted:
+        return "no solutions-postgresql/ or solutions-mariadb/ records: no page has engine tabs (SQLite only)"
+    proofs = []
+    for stem, word in ENGINE_LESSONS.items():
+        require(stem in counted, f"{stem}: no engine tabs, though the lesson's {word} differs by engine")
+        switches = Switches((out / f"{stem}.html").read_text()).switches
+        require(all(len(s["panels"]) == 3 for s in switches), f"{stem}: a cell lacks one of the three engines")
+        target = engine_target(stem, switches, word)
+        require(target["word"] is not None, f"{stem}: no cell with tabs shows {word} on SQLite")
+        proofs.append(f"{stem} {word}: SQLite {target['sqlite'][:45]!r} · MariaDB {target['mariadb'][:45]!r}")
+    names = ", ".join(build.ENGINES[engine] for engine in build.ENGINES if engine in engines_seen)
+    return (
+        f"{sum(counted.values())} cells of {len(counted)} lessons have engine tabs ({names}), each panel showing "
+        f"its engine's recorded output; " + "; ".join(proofs)
+    )
+
+
+def check_without_records(out: Path, parsed: dict[Path, Page]) -> str:
+    """Without the records (a learner's laptop), prepare() writes the pages as before: no tabs, no chooser."""
+    src = CHECK / "no-records"
+    names = build.prepare(src, EXAMPLE_LAB_URL, records={})
+    require(not any(names.values()), "without records some cells still got engine tabs")
+    for name in names:
+        notebook = nbformat.read(src / f"{name}.ipynb", as_version=4)
+        keys = {key for cell in notebook.cells for key in cell.metadata if key.startswith("course_engine")}
+        require(not keys, f"{name}: without records a cell carries {sorted(keys)}")
+        require("engine-chooser" not in notebook.cells[1].source, f"{name}: without records the header offers engines")
+    require("tabs" not in (src / "index.md").read_text(), "without records the home page speaks of engine tabs")
+    shutil.rmtree(src)
+    return f"without solutions-postgresql/ and solutions-mariadb/ the {len(names)} lesson pages have no engine tabs"
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """The built site over HTTP on a free local port (as a reader gets it: localStorage is per origin)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+#: The theme's console message on a first visit (pydata-sphinx-theme.js: no stored light/dark mode yet).
+BROWSER_NOISE = re.compile(r"Got invalid theme mode: \S*\. Resetting to auto\.$")
+
+#: In the browser: the engine whose panel is visible, for every cell with tabs on the page.
+VISIBLE_ENGINES = """() => Array.from(document.querySelectorAll("div.engine-switch")).map(
+  (s) => Array.from(s.querySelectorAll(":scope > div.engine-panel")).filter((p) => p.offsetParent !== null)
+           .map((p) => p.className.match(/engine-panel-(\\w+)/)[1]).join("+"))"""
+
+
+def check_engines_in_browser(out: Path, parsed: dict[Path, Page]) -> str:
+    """In Chromium: lesson 09 opens on SQLite's output; the site-wide MariaDB shows MariaDB's everywhere, survives a
+    reload and carries to lesson 06, from the first paint (engines.js held back); one cell's tab switches that cell
+    alone; without JavaScript the tabs work."""
+    targets = {}
+    for stem, word in ENGINE_LESSONS.items():
+        switches = Switches((out / f"{stem}.html").read_text()).switches
+        if switches:
+            targets[stem] = engine_target(stem, switches, word)
+    if not targets:
+        return "no engine records: the browser check of the engine tabs has nothing to switch"
+    require(len(targets) == len(ENGINE_LESSONS), f"engine tabs only on {sorted(targets)}")
+    from playwright.sync_api import sync_playwright
+
+    if ENGINE_SCREENSHOTS.exists():
+        shutil.rmtree(ENGINE_SCREENSHOTS)
+    ENGINE_SCREENSHOTS.mkdir(parents=True)
+    first, second = ENGINE_LESSONS
+    shots: list[Path] = []
+    errors: list[str] = []
+
+    def cell(page: Any, stem: str) -> Any:
+        return page.locator(f'div.engine-cell:has(input[name="{targets[stem]["name"]}"])')
+
+    def panel(page: Any, stem: str, engine: str) -> Any:
+        return cell(page, stem).locator(f"div.engine-panel-{engine}")
+
+    def showing(page: Any, stem: str, engine: str, when: str) -> None:
+        other = "sqlite" if engine == "mariadb" else "mariadb"
+        text = targets[stem][engine]
+        require(panel(page, stem, engine).is_visible(), f"{stem}, {when}: {engine}'s output is not shown")
+        require(not panel(page, stem, other).is_visible(), f"{stem}, {when}: {other}'s output shows too")
+        shown = normalize_space(cell(page, stem).inner_text())
+        require(text in shown, f"{stem}, {when}: the cell does not show {text!r}")
+
+    def shot(page: Any, stem: str, label: str) -> None:
+        target = ENGINE_SCREENSHOTS / f"{stem}-{label}.png"
+        cell(page, stem).screenshot(path=str(target))
+        shots.append(target)
+
+    def console(page: Any, message: Any) -> None:
+        # Not ours, and harmless: the browser asks for /favicon.ico (the site has none), and the theme says so when
+        # it finds no stored light/dark mode (a first visit).
+        url = message.location.get("url", "")
+        if message.type == "error" and not url.endswith("/favicon.ico") and not BROWSER_NOISE.match(message.text):
+            errors.append(f"{page.url}: {message.text} ({url})")
+
+    def watch(page: Any) -> Any:
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: console(page, message))
+        return page
+
+    with serve(out) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = watch(context.new_page())
+            page.goto(f"{base}/{first}.html")
+            showing(page, first, "sqlite", "on opening")
+            shot(page, first, "1-sqlite")
+            chooser = page.locator("div.engine-chooser")
+            require(chooser.is_visible(), f"{first}: the site-wide choice of engine is not shown")
+            chooser.get_by_role("button", name="MariaDB").click()
+            showing(page, first, "mariadb", "after the site-wide MariaDB")
+            visible = page.evaluate(VISIBLE_ENGINES)
+            require(set(visible) == {"mariadb"}, f"{first}: after the site-wide MariaDB the cells show {visible}")
+            stored = page.evaluate("() => localStorage.getItem('course-engine')")
+            require(stored == "mariadb", f"the choice was not remembered (localStorage: {stored!r})")
+            shot(page, first, "2-mariadb")
+            chooser.screenshot(path=str(ENGINE_SCREENSHOTS / f"{first}-2-chooser.png"))
+            shots.append(ENGINE_SCREENSHOTS / f"{first}-2-chooser.png")
+            page.reload()
+            showing(page, first, "mariadb", "after a reload")
+            # No flash of SQLite: while engines.js is still on its way (held here), the page already shows MariaDB.
+            held: list[Any] = []
+
+            def hold(route: Any) -> None:
+                held.append(route)
+
+            page.route("**/_static/engines.js*", hold)
+            page.goto(f"{base}/{second}.html", wait_until="commit")
+            page.wait_for_function("() => document.readyState !== 'loading'")  # parsed; deferred scripts wait
+            require(held, f"{second}: engines.js was not requested")
+            showing(page, second, "mariadb", "before engines.js has run")
+            shot(page, second, "3-mariadb-before-script")
+            held[0].continue_()
+            page.wait_for_load_state("load")
+            page.unroute("**/_static/engines.js*")
+            require(
+                page.evaluate("() => !document.documentElement.hasAttribute('data-engine-early')"),
+                f"{second}: the early CSS is still on after engines.js ran",
+            )
+            showing(page, second, "mariadb", f"opened after choosing MariaDB on {first}")
+            visible = page.evaluate(VISIBLE_ENGINES)
+            require(set(visible) == {"mariadb"}, f"{second}: opened on MariaDB, the cells show {visible}")
+            shot(page, second, "3-mariadb-remembered")
+            cell(page, second).locator("label.engine-tab", has_text="SQLite").click()
+            showing(page, second, "sqlite", "after its own SQLite tab")
+            visible = page.evaluate(VISIBLE_ENGINES)
+            require(
+                visible.count("sqlite") == 1 and visible.count("mariadb") == len(visible) - 1,
+                f"{second}: one cell's SQLite tab switched {visible.count('sqlite')} cells",
+            )
+            require(page.evaluate("() => localStorage.getItem('course-engine')") == "mariadb", "one tab changed it")
+            shot(page, second, "4-one-cell-sqlite")
+            context.close()
+            plain = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+            page = watch(plain.new_page())
+            page.goto(f"{base}/{first}.html")
+            showing(page, first, "sqlite", "without JavaScript")
+            require(not page.locator("div.engine-chooser").is_visible(), "without JavaScript the chooser shows")
+            cell(page, first).locator("label.engine-tab", has_text="MariaDB").click()
+            showing(page, first, "mariadb", "without JavaScript, after its MariaDB tab")
+            shot(page, first, "5-no-javascript-mariadb")
+            plain.close()
+        finally:
+            browser.close()
+    require(not errors, "the browser reported errors:\n  " + "\n  ".join(errors[:10]))
+    listed = "\n       ".join(str(path.relative_to(ROOT)) for path in shots)
+    return (
+        f"Chromium: {first} opens on SQLite's output, the site-wide MariaDB switches every cell "
+        f"({targets[first]['mariadb'][:40]!r}), survives a reload and opens {second} on MariaDB (already before "
+        f"engines.js has run: no flash of SQLite); one cell's tab switches that cell only; without JavaScript the "
+        f"tabs still switch. Screenshots:\n       {listed}"
+    )
+
+
+def read_only_digest() -> dict[str, str]:
+    """What the build only reads: solutions/, the other engines' records (when present) and notebooks/."""
+    folders = {"": build.SOLUTIONS, "nb/": build.NOTEBOOKS, **{f"{e}/": f for e, f in build.RECORDS.items()}}
+    return {
+        f"{prefix}{name}": digest
+        for prefix, folder in folders.items()
+        if folder.exists()
+        for name, digest in tree_digest(folder).items()
+    }
+
+
 def build_twice() -> tuple[Path, list[str]]:
     """Two full builds into check/1 and check/2; fails on a warning, on any difference, or on edited sources."""
-    sources = {**tree_digest(build.SOLUTIONS), **{f"nb/{k}": v for k, v in tree_digest(build.NOTEBOOKS).items()}}
+    sources = read_only_digest()
     env = {**os.environ, build.LAB_URL_VARIABLE: EXAMPLE_LAB_URL}
     outs, seconds = [CHECK / "1", CHECK / "2"], []
     for out in outs:
@@ -334,10 +652,7 @@ def build_twice() -> tuple[Path, list[str]]:
         )
         seconds.append(time.perf_counter() - started)
         require(result.returncode == 0, f"the build failed (warnings are errors):\n{result.stdout}{result.stderr}")
-    require(
-        sources == {**tree_digest(build.SOLUTIONS), **{f"nb/{k}": v for k, v in tree_digest(build.NOTEBOOKS).items()}},
-        "the build changed a file in solutions/ or notebooks/",
-    )
+    require(sources == read_only_digest(), "the build changed a file in solutions/, its records or notebooks/")
     first, second = (tree_digest(out) for out in outs)
     differing = sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name))
     require(not differing, f"two builds differ in {len(differing)} file(s): {', '.join(differing[:10])}")
@@ -372,12 +687,15 @@ def main() -> int:
         check_search,
         check_search_in_browser,
         check_screenshot,
+        check_engine_tabs,
+        check_without_records,
+        check_engines_in_browser,
     ]
     for check in checks:
         try:
             print(f"ok   {check(out, parsed)}")
             passed += 1
-        except (CheckFailed, subprocess.SubprocessError, OSError) as error:
+        except (CheckFailed, subprocess.SubprocessError, OSError, PlaywrightError) as error:
             print(f"FAIL {check.__name__}: {error}")
             failed += 1
     print(f"{len(parsed)} HTML pages")

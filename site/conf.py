@@ -1,11 +1,17 @@
 """Sphinx configuration of the course site (built by site/build.py, which writes the source folder first)."""
 
+import sys
+from pathlib import Path
+
+# site/engine_tabs.py, beside this file: the tabs of a cell whose output differs on PostgreSQL or MariaDB.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 project = "Database with SQLAlchemy — for Laravel developers"
 author = "The course authors"
 language = "en"
 root_doc = "index"
 
-extensions = ["myst_nb"]
+extensions = ["myst_nb", "engine_tabs"]
 exclude_patterns = ["_learner", "**.ipynb_checkpoints"]
 
 # The committed outputs in solutions/ are the page: never run a notebook while building.
@@ -28,6 +34,8 @@ html_theme_options = {
 }
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+# The site-wide choice of engine for the engine tabs, remembered in localStorage (plain script, no framework).
+html_js_files = [("engines.js", {"defer": "defer"})]
 
 # Nothing on a page depends on the day or the machine that built it.
 html_show_sourcelink = False

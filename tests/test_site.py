@@ -25,6 +25,7 @@ def _load(name: str, filename: str) -> ModuleType:
 
 site_build = _load("course_site_build", "build.py")
 site_check = _load("course_site_check", "check.py")
+site_build_tabs = _load("course_site_engine_tabs", "engine_tabs.py")
 
 HUB = "https://hub.example.org/hub/user-redirect/lab/tree/notebooks/{notebook}"
 
@@ -121,3 +122,69 @@ def test_the_tree_digest_sees_a_one_byte_change(tmp_path):
     first = site_check.tree_digest(tmp_path)
     (tmp_path / "page.html").write_text("built at 10:01")
     assert site_check.tree_digest(tmp_path) != first
+
+
+def code(source: str, *texts: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text) for text in texts]
+    return cell
+
+
+def test_only_cells_whose_output_differs_on_another_engine_get_tabs():
+    sqlite = nbformat.v4.new_notebook(cells=[code("a", "1\n"), code("b", "x\n", "y\n"), code("c", "LIMIT ?\n")])
+    postgresql = nbformat.v4.new_notebook(cells=[code("a", "1\n"), code("b", "x\ny\n"), code("c", "LIMIT $1\n")])
+    # An older MariaDB record: cell "b" changed since, and a cell that is gone: they pair with nothing.
+    mariadb = nbformat.v4.new_notebook(cells=[code("gone", "?\n"), code("b (old)", "z\n"), code("c", "LIMIT %s\n")])
+    found = site_build.engine_cells(sqlite, {"postgresql": postgresql, "mariadb": mariadb})
+    assert list(found) == [2]  # "b" prints the same text in two chunks on SQLite: the page joins them, no tabs
+    assert [(engine, outputs[0].text) for engine, outputs in found[2].items()] == [
+        ("sqlite", "LIMIT ?\n"), ("postgresql", "LIMIT $1\n"), ("mariadb", "LIMIT %s\n")
+    ]  # fmt: skip
+
+
+def test_a_timing_cell_gets_no_tabs_on_any_engine():
+    # nbval-ignore-output in solutions/: a measurement, different on each run even on SQLite; not an engine's doing.
+    timing = code("t", "measured on this machine: 1.2 ms\n")
+    timing.metadata["tags"] = ["nbval-ignore-output"]
+    other = code("t", "measured on this machine: 3.4 ms\n")
+    other.metadata["tags"] = ["nbval-ignore-output"]
+    sqlite = nbformat.v4.new_notebook(cells=[timing, code("c", "LIMIT ?\n")])
+    postgresql = nbformat.v4.new_notebook(cells=[other, code("c", "LIMIT $1\n")])
+    assert list(site_build.engine_cells(sqlite, {"postgresql": postgresql})) == [1]
+
+
+def test_a_lesson_page_carries_each_engines_output_of_a_differing_cell(tmp_path):
+    path = site_build.SOLUTIONS / "06-pagination.ipynb"
+    solution = nbformat.read(path, as_version=4)
+    index = next(i for i, cell in enumerate(solution.cells) if cell.cell_type == "code" and cell.outputs)
+    records = {}
+    for engine in ("postgresql", "mariadb"):
+        record = nbformat.read(path, as_version=4)
+        if engine == "mariadb":
+            record.cells[index].outputs = [nbformat.v4.new_output("stream", name="stdout", text="on MariaDB\n")]
+        records[engine] = tmp_path / engine
+        records[engine].mkdir()
+        nbformat.write(record, records[engine] / path.name)
+
+    page = site_build.lesson_page(path, None, records)
+    switches = [i for i, cell in enumerate(page.cells) if site_build.SWITCH_KEY in cell.metadata]
+    assert len(switches) == 1 and page.cells[switches[0]].source == solution.cells[index].source
+    assert page.cells[switches[0]].metadata[site_build.SWITCH_KEY] == ["sqlite", "postgresql", "mariadb"]
+    postgresql, mariadb = page.cells[switches[0] + 1 : switches[0] + 3]
+    assert postgresql.metadata[site_build.ENGINE_KEY] == "postgresql" and postgresql.metadata[site_build.SAME_KEY]
+    assert mariadb.metadata[site_build.ENGINE_KEY] == "mariadb" and not mariadb.metadata[site_build.SAME_KEY]
+    assert mariadb.metadata["tags"] == ["remove-input"] and mariadb.outputs[0].text == "on MariaDB\n"
+    assert "engine-chooser" in page.cells[1].source and "1 cell below" in page.cells[1].source
+    assert not any(site_build.ENGINES_KEY in cell.metadata for cell in page.cells)  # all turned into cells
+
+    alone = site_build.lesson_page(path, None, {})  # a learner's laptop: no records, the page as before
+    assert len(alone.cells) == len(page.cells) - 2
+    assert not any(key.startswith("course_engine") for cell in alone.cells for key in cell.metadata)
+    assert "engine-chooser" not in alone.cells[1].source
+
+
+def test_the_tabs_are_radio_buttons_that_open_on_sqlite():
+    tabs = site_build_tabs.tabs_html("engines-7", ["sqlite", "postgresql", "mariadb"], {"postgresql": True})
+    assert tabs.count('type="radio"') == 3 and tabs.count(" checked") == 1
+    assert 'value="sqlite" autocomplete="off" checked' in tabs
+    assert 'class="engine-tab engine-same" for="engines-7-postgresql" title="The same output as SQLite"' in tabs
