@@ -244,6 +244,24 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
         if extra and backend == "mysql":
             await conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
 
+    # A column a run added to a known table (PostgreSQL's generated tsvector), then a function it created.
+    columns = {
+        "sqlite": "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+        "postgresql": "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()",
+    }.get(backend, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE()")
+    for table, column in (await conn.execute(text(columns))).all():
+        if table in by_name and column not in by_name[table].c:
+            await conn.execute(text(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"))
+    if backend == "postgresql":
+        functions = await conn.execute(text(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND p.prokind = 'f' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        ))
+        for (function,) in functions.all():
+            await conn.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
+
     known_indexes = {ix.name for table in known for ix in table.indexes} | {
         constraint.name for table in known for constraint in table.constraints
     }
