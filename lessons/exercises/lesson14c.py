@@ -296,6 +296,13 @@ class SearchIndex(Differential):
             seen = "a GIN index on search_vector" if gin else "no GIN index on search_vector (a search reads every row)"
             run.results.append(("the indexes on posts", Note(seen)))
 
+    def passed(self, runs: list[Run]) -> str:
+        return (
+            f"step 2's searches find the same posts through your index as through the reference's, on {len(runs)} "
+            "generated databases: the posts already there (words of titles, of bodies, at their seam), then after "
+            "a post was added, one edited and one deleted. Next, step 2: search it safely."
+        )
+
     async def _probe(self, db: LessonDatabase, word: str, when: str, run: Run) -> None:
         async with db.Session() as session:
             try:
@@ -333,6 +340,13 @@ class SafeSearchQuery(Differential):
 
     def world(self, seed: int) -> World:
         return search_world(seed)
+
+    def passed(self, runs: list[Run]) -> str:
+        return (
+            f"the same posts as the reference for {sum(len(run.results) for run in runs)} searches on {len(runs)} "
+            "generated databases: words in any letter case, every word required, phrases, accents, apostrophes, and "
+            "input that is no query syntax. Next, step 3: rank the results."
+        )
 
     def calls(self, world: World) -> list[Call]:
         assert isinstance(world, SearchWorld)
@@ -393,6 +407,13 @@ class FullTextSearch(Differential):
             async with db.Session() as session:
                 label = f"after a post was added, one edited and one deleted, search(session, {word!r})"
                 await self.one_call(searcher.search, session, (word,), label, run, answer)
+
+    def passed(self, runs: list[Run]) -> str:
+        return (
+            f"the same posts as the reference for {sum(len(run.results) for run in runs) - 2 * len(runs)} searches on "
+            f"{len(runs)} generated databases, the stronger match first, and the index follows an added, an edited "
+            "and a deleted post."
+        )
 
     def properties(self, reference: Run, answer: Run, world: World) -> str | None:
         assert isinstance(world, SearchWorld)

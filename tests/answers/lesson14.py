@@ -64,7 +64,8 @@ def _listen_all(model: type, write: Any) -> None:
     for action in ("insert", "update", "delete"):
 
         def listener(mapper: Mapper[Any], connection: Connection, target: Any, action: str = action) -> None:
-            write(connection, target, action)
+            if action != "update" or _changes(target, action):  # after_update fires with no net change too
+                write(connection, target, action)
 
         event.listen(model, f"after_{action}", listener)
 
@@ -822,7 +823,8 @@ def wrong_no_delete(model: type, audit_log: type) -> None:
     for action in ("insert", "update"):
 
         def listener(mapper: Mapper[Any], connection: Connection, target: Any, action: str = action) -> None:
-            write(connection, target, action)
+            if action != "update" or _changes(target, action):  # after_update fires with no net change too
+                write(connection, target, action)
 
         event.listen(model, f"after_{action}", listener)
 
