@@ -57,6 +57,7 @@ from lessons.exercises.framework import (
     show,
 )
 from lessons.exercises.worlds import World
+from lessons.models import Base
 from lessons.settings import get_settings
 
 # --------------------------------------------------------------------------------------------------------------
@@ -291,18 +292,24 @@ Tables = dict[str, list[dict[str, Any]]]
 _reflected: dict[tuple[str, str], Table] = {}
 
 
-async def snapshot(conn: AsyncConnection | AsyncSession) -> Tables:
-    """Every table's rows (every column, reflected), ordered by primary key: what a database holds."""
+async def snapshot(conn: AsyncConnection | AsyncSession, only: Sequence[str] | None = None) -> Tables:
+    """Every table's rows (every column, reflected), ordered by primary key: what a database holds.
+
+    ``only`` names the tables to read (a task that leaves an answer's own tables free).
+    """
     connection = conn if isinstance(conn, AsyncConnection) else await conn.connection()
     url = connection.engine.url.render_as_string(hide_password=False)
     names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
     names = [name for name in names if not name.startswith("sqlite_") and "_fts" not in name]  # FTS5's shadows
+    if only is not None:
+        names = [name for name in names if name in only]
     missing = [name for name in names if (url, name) not in _reflected]
     metadata = MetaData()
     if missing:
         await connection.run_sync(lambda sync: metadata.reflect(sync, only=missing))
         for name in set(missing) & set(worlds.BLOG_TABLES):  # the blog's tables never change; a run's own might
-            _reflected[(url, name)] = metadata.tables[name]
+            if set(metadata.tables[name].c.keys()) == set(Base.metadata.tables[name].c.keys()):  # no column added
+                _reflected[(url, name)] = metadata.tables[name]
     tables: Tables = {}
     for name in sorted(names):
         table = _reflected.get((url, name)) if (url, name) in _reflected else metadata.tables[name]
@@ -445,6 +452,8 @@ class Differential(Exercise):
     ordered: ClassVar[bool] = True
     #: Extra tables the exercise's world loads and compares (beyond the blog's).
     extra_tables: ClassVar[list[Any]] = []
+    #: The tables compared afterwards (None: every table); the others are the answer's own business.
+    compared_tables: ClassVar[list[str] | None] = None
     #: Every run reloads the database, schema included: one database per process serves every check.
     keeps_database: ClassVar[bool] = True
 
@@ -523,7 +532,7 @@ class Differential(Exercise):
         """The tables as ``session`` sees them after a call (its pending changes flushed); notes an unusable one."""
         try:
             await session.flush()  # what the call added but never flushed counts as written, not committed
-            return await snapshot(session)
+            return await snapshot(session, self.compared_tables)
         except PendingRollbackError:
             run.problem = run.problem or (
                 f"{label} left its session unusable (an error inside a transaction, never rolled back): the "
@@ -546,7 +555,7 @@ class Differential(Exercise):
         if inside is None:
             return
         async with db.engine.connect() as conn:
-            outside = await snapshot(conn)
+            outside = await snapshot(conn, self.compared_tables)
         if compare_tables(outside, inside, self.free_columns):
             run.uncommitted.append(label)
 
@@ -587,7 +596,7 @@ class Differential(Exercise):
             if state is not None and any(not task.done() for task in state.tasks[tasks_before:]):
                 run.problem = run.problem or "your function left a task running after it returned"
         async with db.engine.connect() as conn:
-            run.tables = await snapshot(conn)
+            run.tables = await snapshot(conn, self.compared_tables)
         return run
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:

@@ -247,13 +247,34 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
         if extra and backend == "mysql":
             await conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
 
+    # A column a run added to a known table (PostgreSQL's generated tsvector), then a function it created.
+    columns = {
+        "sqlite": "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+        "postgresql": "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()",
+    }.get(backend, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE()")
+    for table, column in (await conn.execute(text(columns))).all():
+        if table in by_name and column not in by_name[table].c:
+            await conn.execute(text(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"))
+    if backend == "postgresql":
+        functions = await conn.execute(text(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND p.prokind = 'f' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        ))
+        for (function,) in functions.all():
+            await conn.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
+
     known_indexes = {ix.name for table in known for ix in table.indexes} | {
         constraint.name for table in known for constraint in table.constraints
     }
     if backend == "sqlite":
         query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
     elif backend == "postgresql":
-        query = "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        query = (  # an index that backs a constraint (an unnamed primary key's ..._pkey) goes with its table
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        )
     else:
         query = (
             "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
