@@ -214,8 +214,9 @@ def _article(name: str) -> str:
 def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -> str | None:
     """The first difference between two observed values, in a sentence; ``None`` when they are equal.
 
-    Types are compared (an ``int`` is not a ``Decimal``, a ``Row`` is not a tuple, a list is not a tuple), so are
-    the orders of sequences unless ``ordered`` is False.
+    Types are compared (an ``int`` is not a ``Decimal``, a list is not a tuple; a ``Row`` counts as a tuple), so is
+    the order of a sequence unless ``ordered`` is False, which applies to the top level only: ``[old, new]`` pairs
+    inside an unordered list keep their order.
 
     >>> compare({"a": 1}, {"a": 2})
     "['a']: you returned 2; the reference returns 1"
@@ -245,7 +246,7 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
             )
             return f"{prefix}you returned {len(act)} items, the reference {len(exp)}{detail}"
         for number, (left, right) in enumerate(zip(exp, act, strict=True)):
-            found = compare(left, right, f"{where}[{number}]" if where else f"item {number + 1}", ordered=ordered)
+            found = compare(left, right, f"{where}[{number}]" if where else f"item {number + 1}")
             if found:
                 if not ordered or sorted(map(repr, exp)) != sorted(map(repr, act)):
                     return found
@@ -259,7 +260,7 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
         if set(expected) != set(got):
             return f"{prefix}you returned the keys {sorted(got, key=repr)}, the reference {sorted(expected, key=repr)}"
         for key in expected:
-            found = compare(expected[key], got[key], f"{where}[{key!r}]", ordered=ordered)
+            found = compare(expected[key], got[key], f"{where}[{key!r}]")
             if found:
                 return found
         return None
@@ -272,7 +273,7 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
                 "never loaded): a caller reading it after the session closes gets an error"
             )
         for key, value in theirs.items():
-            found = compare(value, mine[key], f"{where} {got.kind}.{key}".strip(), ordered=ordered)
+            found = compare(value, mine[key], f"{where} {got.kind}.{key}".strip())
             if found:
                 return found
         return None
