@@ -177,6 +177,13 @@ def wrap_sql(text: str, width: int = SQL_WIDTH) -> str:
     return "\n".join(part for line in text.split("\n") for part in _wrap_line(line, width))
 
 
+def _stable(text: str) -> str:
+    """Database names as the same text on every run (:func:`lessons.pristine.stable_names`)."""
+    from lessons.pristine import stable_names
+
+    return stable_names(text)
+
+
 @dataclass
 class Statement:
     """One statement sent to the database: its SQL text, its parameters and whether it was an executemany."""
@@ -188,7 +195,7 @@ class Statement:
     def __str__(self) -> str:
         """The statement as printed: SQL and parameter line wrapped to :data:`SQL_WIDTH`."""
         line = format_parameters(self.parameters, self.executemany)
-        return wrap_sql(self.sql if line is None else f"{self.sql}\n{line}")
+        return _stable(wrap_sql(self.sql if line is None else f"{self.sql}\n{line}"))
 
 
 @dataclass
@@ -265,7 +272,7 @@ def show_sql(parameters: bool = True, limit: int | None = 30, transactions: bool
 
     def on_statement(statement: Statement) -> None:
         counter.statements.append(statement)
-        emit(str(statement) if parameters else wrap_sql(statement.sql))
+        emit(str(statement) if parameters else _stable(wrap_sql(statement.sql)))
 
     def on_transaction(word: str) -> None:
         if limit is not None and counter.count > limit:
@@ -420,6 +427,10 @@ def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
         # The driver caches prepared statements by their text, and a cached EXPLAIN keeps showing the plan
         # from before an index was created or dropped. A numbered comment makes every EXPLAIN a new statement.
         return f"EXPLAIN QUERY PLAN {compiler.process(element.statement, **kw)} /* plan {next(_plans)} */"
+    if compiler.dialect.name == "postgresql":
+        # Without costs: the estimates (cost=…, rows=…, width=…) follow the table statistics, which autovacuum's
+        # ANALYZE refreshes whenever it likes; the plan's shape (Index Scan, Seq Scan, Sort) is the lesson.
+        return "EXPLAIN (COSTS OFF) " + compiler.process(element.statement, **kw)
     return "EXPLAIN " + compiler.process(element.statement, **kw)
 
 
@@ -462,7 +473,8 @@ def _sqlite_tree(rows: Sequence[Sequence[Any]]) -> list[str]:
 async def explain(statement: ClauseElement, on: Any = None) -> QueryPlan:
     """The query plan for ``statement`` on the lesson's database (or ``on``: a database, engine, or session).
 
-    SQLite: ``EXPLAIN QUERY PLAN`` drawn as a tree; PostgreSQL: ``EXPLAIN``; MariaDB: ``EXPLAIN`` as a table.
+    SQLite: ``EXPLAIN QUERY PLAN`` drawn as a tree; PostgreSQL: ``EXPLAIN (COSTS OFF)``; MariaDB: ``EXPLAIN`` as
+    a table.
 
     >>> await explain(select(Post).where(Post.user_id == 3))   # doctest: +SKIP
     QUERY PLAN
