@@ -238,7 +238,8 @@ def problems(notebook: Any) -> list[str]:
 def execute(path: Path, timeout: int = 900, database_url: str | None = None) -> Any:
     """Run a solution notebook top to bottom on a fresh kernel, in its own folder, and return it.
 
-    ``database_url`` runs it on that server (the kernel's ``DATABASE_URL``); else on what the environment says.
+    ``database_url`` runs it on that server (the kernel's ``DATABASE_URL``); ``""`` on the built-in SQLite, even
+    when the environment or ``.env`` names a server (an empty variable wins over ``.env`` and means the default).
     """
     import os
 
@@ -254,7 +255,7 @@ def execute(path: Path, timeout: int = 900, database_url: str | None = None) -> 
         resources={"metadata": {"path": str(path.parent)}},
     )
     env = dict(os.environ)
-    if database_url:
+    if database_url is not None:
         env["DATABASE_URL"] = database_url
     client.execute(env=env)
     return notebook
@@ -350,7 +351,7 @@ def publish(names: list[str], run: bool = True) -> int:
     """Execute (when ``run``) and normalise the named solutions, then write their learner notebooks."""
     failures = 0
     for path in _solution_paths(names):
-        notebook = execute(path) if run else nbformat.read(path, as_version=4)
+        notebook = execute(path, database_url="") if run else nbformat.read(path, as_version=4)
         normalize(notebook)
         found = problems(notebook) if run else []
         path.write_text(dumps(notebook))
