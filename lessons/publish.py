@@ -457,8 +457,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         url, reason = server_url(engine)
         if url is None:
-            print(f"SKIPPED: the {LABELS[engine]} record ({RECORDS[engine].name}/): {reason}")
-            status |= int(explicit)
+            if explicit:  # asked for by name: not being able to is an error, not a skip
+                print(f"error: cannot record {RECORDS[engine].name}/ on {LABELS[engine]}: {reason}", file=sys.stderr)
+                status = 1
+            else:
+                print(f"SKIPPED: the {LABELS[engine]} record ({RECORDS[engine].name}/): {reason}")
             continue
         print(f"=== recording on {LABELS[engine]} into {RECORDS[engine].name}/ ===")
         status |= record(args.names, engine, url)

@@ -232,5 +232,11 @@ def test_record_drift_finds_a_stale_or_missing_record(tmp_path, monkeypatch, rec
 def test_a_server_that_is_not_set_is_skipped_and_said_so(monkeypatch, capsys) -> None:
     monkeypatch.delenv("TEST_MARIADB_URL", raising=False)
     monkeypatch.setattr(lessons.publish, "record", lambda *args: pytest.fail("recorded without a server"))
+    monkeypatch.setattr(lessons.publish, "publish", lambda *args, **kwargs: 0)  # SQLite: not the point here
+    monkeypatch.setattr(lessons.publish, "server_url", lambda engine: (None, f"{engine} is not there"))
+    assert lessons.publish.main(["00-setup"]) == 0, "by default a missing server is a skip"
+    out = capsys.readouterr().out
+    assert "SKIPPED: the PostgreSQL record (solutions-postgresql/): postgresql is not there" in out
+    assert "SKIPPED: the MariaDB record (solutions-mariadb/): mariadb is not there" in out
     assert lessons.publish.main(["--engines", "mariadb", "00-setup"]) == 1, "an engine named explicitly must run"
-    assert "SKIPPED: the MariaDB record (solutions-mariadb/): TEST_MARIADB_URL is not set" in capsys.readouterr().out
+    assert "error: cannot record solutions-mariadb/ on MariaDB: mariadb is not there" in capsys.readouterr().err
