@@ -184,6 +184,37 @@ def _stable(text: str) -> str:
     return stable_names(text)
 
 
+class _Oid(int):
+    """A PostgreSQL object id among a catalog query's parameters: printed as ``<oid>``."""
+
+    def __repr__(self) -> str:
+        return "<oid>"
+
+
+#: PostgreSQL numbers the objects users create from here on (``FirstNormalObjectId``); lower ones are built in.
+FIRST_USER_OID = 16384
+
+
+def _hide_oids(parameters: Any) -> Any:
+    """A catalog query's parameters with the ids of user objects (tables, indexes) as ``<oid>``.
+
+    SQLAlchemy's PostgreSQL reflection (``checkfirst=True``, ``inspect()``) passes a table's OID, which differs in
+    every database the seed is built in (each namespace has its own): the number is not the lesson.
+
+    >>> _hide_oids(("public", "u", "x", 58415, 1))
+    ('public', 'u', 'x', <oid>, 1)
+    """
+    if isinstance(parameters, bool):
+        return parameters
+    if isinstance(parameters, int) and parameters >= FIRST_USER_OID:
+        return _Oid(parameters)
+    if isinstance(parameters, list | tuple):
+        return type(parameters)(_hide_oids(item) for item in parameters)
+    if isinstance(parameters, dict):
+        return {key: _hide_oids(item) for key, item in parameters.items()}
+    return parameters
+
+
 @dataclass
 class Statement:
     """One statement sent to the database: its SQL text, its parameters and whether it was an executemany."""
@@ -194,7 +225,8 @@ class Statement:
 
     def __str__(self) -> str:
         """The statement as printed: SQL and parameter line wrapped to :data:`SQL_WIDTH`."""
-        line = format_parameters(self.parameters, self.executemany)
+        parameters = _hide_oids(self.parameters) if "pg_catalog." in self.sql else self.parameters
+        line = format_parameters(parameters, self.executemany)
         return _stable(wrap_sql(self.sql if line is None else f"{self.sql}\n{line}"))
 
 
