@@ -80,9 +80,8 @@ lint: setup
 unit: seed
 	$(PYTEST) -n 2 --dist worksteal tests
 
-# solutions/ strictly (every output compared); notebooks/ for errors only.
-# notebooks/ for errors. LEARNER_COPIES=skip leaves them out on SQLite (CI: they run on PostgreSQL and MariaDB in
-# make matrix and in the browser in make e2e; the strict run of solutions/ runs every lesson cell).
+# solutions/ strictly (every output compared); notebooks/ for errors only. LEARNER_COPIES=skip leaves them out (CI
+# does so on its further Pythons: they ran on the first, and every lesson cell runs in the strict solutions/ run).
 LEARNER_COPIES ?= nbval
 nbval: seed seed-large
 	$(NBVAL) -n 2 --dist loadfile --nbval solutions
@@ -92,7 +91,8 @@ else
 	$(NBVAL) -n 2 --dist loadfile --nbval-lax notebooks
 endif
 
-# The same lessons on PostgreSQL and MariaDB, when their URLs are set (.ci/run sets both).
+# Every lesson on PostgreSQL and MariaDB, compared strictly with solutions-postgresql/ and solutions-mariadb/, when
+# their URLs are set (.ci/run sets both).
 matrix: seed
 	@bash .ci/matrix
 
@@ -111,8 +111,10 @@ test-sqlite: export TEST_BACKENDS = sqlite
 test-sqlite: unit nbval
 	@echo "make test-sqlite: all checks passed on $$($(BIN)/python --version)."
 
+# Re-records solutions/ (SQLite) and, for each server whose TEST_*_URL is set and answers, solutions-postgresql/ and
+# solutions-mariadb/; it says which it skipped. LESSONS="02-crud 03" for some, ENGINES=sqlite,mariadb for some.
 notebooks: seed seed-large
-	$(BIN)/python -m lessons.publish $(LESSONS)
+	$(BIN)/python -m lessons.publish $(if $(ENGINES),--engines $(ENGINES)) $(LESSONS)
 
 # One practice check's time, per exercise (median and maximum): the target is about 2 s on SQLite.
 bench-checks: seed

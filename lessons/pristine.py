@@ -117,6 +117,24 @@ def pristine_url(base: URL, size: str) -> URL:
     return derived_url(base, get_settings().namespace, seed_part)
 
 
+def stable_names(text: str) -> str:
+    """``text`` with the run-dependent parts of server database names replaced: the same on every run.
+
+    A lesson's copy is named after the learner's namespace and the kernel's process (``test_alice_01_models_
+    p4242x1a2b``); MariaDB prints that name in some statements (``DESCRIBE `…`.`users```) and errors. The SQL lens
+    and :func:`lessons.traps.show_error` print it as ``test_<you>_01_models_<kernel>``, so a recorded output is
+    the same for every learner and run.
+
+    >>> from lessons.settings import get_settings
+    >>> stable_names(f"DESCRIBE `test_{get_settings().namespace}_01_models_p4242x1a2b`.`users`")
+    'DESCRIBE `test_<you>_01_models_<kernel>`.`users`'
+    """
+    namespace = get_settings().namespace
+    if f"_{namespace}_" in text:
+        text = re.sub(rf"(?<=[A-Za-z0-9])_{re.escape(namespace)}_(?=[a-z0-9])", "_<you>_", text)
+    return re.sub(rf"(?<=[a-z0-9])_{_TOKEN.pattern}\b", "_<kernel>", text)
+
+
 def copy_url(base: URL, lesson: str) -> URL:
     """The URL of this process's private copy for ``lesson``, in this learner's namespace."""
     return derived_url(base, get_settings().namespace, safe_name(lesson), owner_token())

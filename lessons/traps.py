@@ -32,7 +32,11 @@ def first_line(error: BaseException) -> str:
     text = re.sub(r"^\([A-Za-z_][\w.]*\) ", "", text)
     # Some messages name an object by its memory address (<User at 0x7f…>): never the same twice.
     text = re.sub(r" at 0x[0-9a-f]+", "", text)
-    return text.split(" (Background on this error at:")[0]
+    # A server's error may name the lesson's database, whose name holds the learner's namespace and the kernel's
+    # process: printed the same way on every run (lessons.pristine.stable_names).
+    from lessons.pristine import stable_names
+
+    return stable_names(text.split(" (Background on this error at:")[0])
 
 
 def describe(error: BaseException) -> str:

@@ -1,4 +1,7 @@
-"""One source, two folders: notebooks/ is exactly what solutions/ generate, and solutions are clean."""
+"""One source, two folders: notebooks/ is exactly what solutions/ generate, and solutions are clean.
+
+And three records: solutions-postgresql/ and solutions-mariadb/ hold the same cells as solutions/ (sources and tags,
+plus nbval-ignore-output where ignore-output-on-<engine> asks), with that server's outputs."""
 
 from __future__ import annotations
 
@@ -9,20 +12,28 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import lessons.publish
 from lessons.publish import (
     KERNELSPEC,
+    LABELS,
+    NBVAL_IGNORE,
     NOTEBOOKS,
+    RECORDS,
     SOLUTIONS,
     PublishError,
     drift,
+    engine_record,
+    ignore_tag,
     language_info,
     learner_notebook,
     normalize,
     problems,
+    record_drift,
     strip_solutions,
 )
 
 SOLUTION_FILES = sorted(SOLUTIONS.glob("*.ipynb"))
+RECORD_FILES = [path for folder in RECORDS.values() for path in sorted(folder.glob("*.ipynb"))]
 
 
 def test_notebooks_match_what_solutions_generate() -> None:
@@ -90,7 +101,9 @@ def kernel_info_reply(tmp_path: Path) -> dict:
         manager.shutdown_kernel(now=True)
 
 
-@pytest.mark.parametrize("folder", [SOLUTIONS, NOTEBOOKS], ids=["solutions", "notebooks"])
+@pytest.mark.parametrize(
+    "folder", [SOLUTIONS, NOTEBOOKS, *RECORDS.values()], ids=["solutions", "notebooks", *map(str, RECORDS)]
+)
 def test_metadata_is_what_jupyterlab_writes_when_the_kernel_starts(folder) -> None:
     # JupyterLab 4 replaces metadata.language_info with the kernel's and compares them as JSON: a missing field
     # (or another Python version) marks the opened notebook modified. Every field but the version is the same on
@@ -145,3 +158,85 @@ def test_a_cell_printed_in_chunks_is_committed_as_one_stream() -> None:
     notebook.cells = [cell]
     outputs = normalize(notebook).cells[0].outputs
     assert [(o.name, o.text) for o in outputs] == [("stdout", "1\n"), ("stderr", "careful\n"), ("stdout", "2\n3\n")]
+
+
+# --- The server records -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", sorted(RECORDS))
+def test_every_lesson_has_a_record_with_the_cells_of_solutions(engine: str) -> None:
+    """A lesson changed in solutions/ and not re-recorded on a server, or a lesson with no record, fails here."""
+    assert record_drift((engine,)) == [], f"re-record: python -m lessons.publish --engines {engine} <lesson>"
+
+
+@pytest.mark.parametrize("path", RECORD_FILES, ids=[f"{path.parent.name}/{path.stem}" for path in RECORD_FILES])
+def test_records_are_executed_and_clean(path) -> None:
+    assert problems(nbformat.read(path, as_version=4)) == []
+
+
+def test_ignore_tags_name_a_server_and_give_their_reason() -> None:
+    """An ``ignore-output-on-…`` tag names postgresql or mariadb, and the cell says why (``# ignored on …: why``)."""
+    for path in SOLUTION_FILES:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for tag in cell.get("metadata", {}).get("tags", []):
+                if not tag.startswith("ignore-output-on-"):
+                    continue
+                engine = tag.removeprefix("ignore-output-on-")
+                assert engine in RECORDS, f"{path.name} cell {index}: {tag} names no server ({sorted(RECORDS)})"
+                assert re.search(rf"ignored on {LABELS[engine]}: \S", cell.source, re.I), (
+                    f"{path.name} cell {index}: say why in the cell (# ignored on {LABELS[engine]}: reason)"
+                )
+
+
+def _lesson(tags: list[str] | None = None, source: str = "print(1)") -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# A lesson"),
+        nbformat.v4.new_code_cell(source, metadata={"tags": tags} if tags else {}),
+    ]
+    return notebook
+
+
+def test_the_engine_tag_becomes_nbval_ignore_output_in_that_engines_record_only() -> None:
+    notebook = _lesson([ignore_tag("mariadb")])
+    assert engine_record(notebook, "mariadb").cells[1].metadata.tags == [ignore_tag("mariadb"), NBVAL_IGNORE]
+    assert engine_record(notebook, "postgresql").cells[1].metadata.tags == [ignore_tag("mariadb")]
+    assert notebook.cells[1].metadata.tags == [ignore_tag("mariadb")], "the source is left as it was"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "complaint"),
+    [
+        (None, "is missing"),
+        (_lesson(source="print(2)"), "cell 1's source differs"),
+        (_lesson(["nbval-ignore-output"]), "cell 1's tags are not []"),
+        (_lesson(), None),
+    ],
+    ids=["missing", "source", "tags", "same"],
+)
+def test_record_drift_finds_a_stale_or_missing_record(tmp_path, monkeypatch, recorded, complaint) -> None:
+    solutions, records = tmp_path / "solutions", tmp_path / "solutions-mariadb"
+    solutions.mkdir(), records.mkdir()
+    nbformat.write(_lesson(), solutions / "01-x.ipynb")
+    if recorded is not None:
+        nbformat.write(recorded, records / "01-x.ipynb")
+    monkeypatch.setattr(lessons.publish, "SOLUTIONS", solutions)
+    monkeypatch.setattr(lessons.publish, "RECORDS", {**RECORDS, "mariadb": records})
+    found = record_drift(("mariadb",))
+    if complaint is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and complaint in found[0], found
+
+
+def test_a_server_that_is_not_set_is_skipped_and_said_so(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("TEST_MARIADB_URL", raising=False)
+    monkeypatch.setattr(lessons.publish, "record", lambda *args: pytest.fail("recorded without a server"))
+    monkeypatch.setattr(lessons.publish, "publish", lambda *args, **kwargs: 0)  # SQLite: not the point here
+    monkeypatch.setattr(lessons.publish, "server_url", lambda engine: (None, f"{engine} is not there"))
+    assert lessons.publish.main(["00-setup"]) == 0, "by default a missing server is a skip"
+    out = capsys.readouterr().out
+    assert "SKIPPED: the PostgreSQL record (solutions-postgresql/): postgresql is not there" in out
+    assert "SKIPPED: the MariaDB record (solutions-mariadb/): mariadb is not there" in out
+    assert lessons.publish.main(["--engines", "mariadb", "00-setup"]) == 1, "an engine named explicitly must run"
+    assert "error: cannot record solutions-mariadb/ on MariaDB: mariadb is not there" in capsys.readouterr().err

@@ -234,3 +234,16 @@ def test_a_join_keeps_its_condition_beside_it() -> None:
         "FROM users JOIN posts ON users.id = posts.user_id",
         "    JOIN comments ON posts.id = comments.post_id",
     ]
+
+
+def test_a_lesson_databases_name_prints_the_same_for_every_learner_and_kernel(capsys) -> None:
+    """MariaDB names the lesson's copy in DESCRIBE and in errors; its namespace and process part must not show."""
+    from lessons.pristine import copy_url
+    from lessons.settings import parse_database_url
+    from lessons.sql import Statement
+
+    name = copy_url(parse_database_url("mysql+aiomysql://root@127.0.0.1:3306/test"), "01-models").database
+    assert str(Statement(f"DESCRIBE `{name}`.`users`", ())) == "DESCRIBE `test_<you>_01_models_<kernel>`.`users`"
+    with show_error(expected=RuntimeError):
+        raise RuntimeError(f"(pymysql.err.ProgrammingError) Table '{name}.nope' doesn't exist")
+    assert capsys.readouterr().out == "RuntimeError: Table 'test_<you>_01_models_<kernel>.nope' doesn't exist\n"
