@@ -29,7 +29,7 @@ from sqlalchemy.schema import CreateColumn
 from lessons.database import LessonDatabase
 from lessons.exercises import worlds
 from lessons.exercises.differential import Call, Differential, Note, Run, raised
-from lessons.exercises.framework import Incorrect, Unattempted, describe, raised_by_answer, register
+from lessons.exercises.framework import Incorrect, Unattempted, describe, is_stub, raised_by_answer, register
 from lessons.exercises.worlds import World
 from lessons.models import Post
 
@@ -391,6 +391,8 @@ class FullTextSearch(Differential):
         if isinstance(function, type):
             searcher = await self.call(function) if answer else function()
         if not (hasattr(searcher, "install") and hasattr(searcher, "search")):
+            if is_stub(function):  # the untouched stub of a function: nothing written yet
+                raise Unattempted
             raise Incorrect("check() takes your class, with async install(conn) and search(session, query).")
         await _install(self, searcher.install, db, run, answer)
         queries = _queries(world) + [Call((query,), about="the ranking") for query, _, _ in world.ranked]

@@ -205,7 +205,12 @@ async def own_session_left_open(session: AsyncSession, name: str, email: str) ->
     # never happens. (No statement runs on it, so it holds no lock: a SELECT here would also hold MariaDB's metadata
     # lock on users and make a DROP DATABASE of the checker's database wait for it.)
     await own.connection()
+    _left_open.append(own)  # never collected mid-run: a later test's event loop would be asked to close it
     return user
+
+
+#: The sessions ``own_session_left_open`` leaves open, kept so the garbage collector never finalises them mid-run.
+_left_open: list[AsyncSession] = []
 
 
 # Taken email: saves the user anyway, under a made-up address.
