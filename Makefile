@@ -17,7 +17,7 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench bench-checks e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench bench-checks answers-matrix e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
@@ -97,7 +97,7 @@ matrix: seed
 	@bash .ci/matrix
 
 # The course's own runs of the practice checks are not a learner's progress: they record nothing.
-test test-sqlite unit nbval matrix e2e hub-load hub-breakin hub-expected: export COURSE_PROGRESS = off
+test test-sqlite unit nbval matrix e2e hub-load hub-breakin hub-expected answers-matrix: export COURSE_PROGRESS = off
 
 test: lint unit nbval matrix sizes
 	@echo "make test: all checks passed."
@@ -115,6 +115,10 @@ test-sqlite: unit nbval
 # solutions-mariadb/; it says which it skipped. LESSONS="02-crud 03" for some, ENGINES=sqlite,mariadb for some.
 notebooks: seed seed-large
 	$(BIN)/python -m lessons.publish $(if $(ENGINES),--engines $(ENGINES)) $(LESSONS)
+
+# Every known answer to every practice task on all three backends (CI runs each on one of them, spread evenly).
+answers-matrix: seed
+	TEST_FULL_MATRIX=1 $(PYTEST) -n 2 --dist worksteal tests/test_answers.py
 
 # One practice check's time, per exercise (median and maximum): the target is about 2 s on SQLite.
 bench-checks: seed
