@@ -412,6 +412,8 @@ class Run:
     fetched: list[RowsFetched] = field(default_factory=list)
     sql: list[list[str]] = field(default_factory=list)
     problem: str | None = None
+    #: What a contract's own :meth:`Differential.run` measured, for its :meth:`Differential.properties`.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
