@@ -180,6 +180,12 @@ class RecordView(Differential):
     extra_tables = [PageViews.__table__]
     databases = 2
 
+    def passed(self, runs: list[Run]) -> str:
+        return (
+            f"{CONCURRENT_VIEWS} calls at once on each of {len(runs)} generated databases (two pages viewed, "
+            "the others not): every view counted, no other page touched, no error, a session per call."
+        )
+
     async def database(self) -> LessonDatabase:
         db = await super().database()
         async with db.engine.begin() as conn:  # another check's reload drops it: the blog's tables only
@@ -206,7 +212,7 @@ class RecordView(Differential):
         (call,) = self.calls(world)
         run.abouts.append(call.about)
         # An engine of the run's own: a pool an answer exhausts (sessions never closed) fails within seconds.
-        engine = create_engine(db.url, pool_timeout=10)
+        engine = create_engine(db.url, pool_timeout=5)
         Session = _CountingSessionmaker(engine, expire_on_commit=False)
         try:
             if answer:
