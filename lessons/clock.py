@@ -27,9 +27,19 @@ LESSON_TIME = datetime(2025, 1, 15, 9, 0, tzinfo=timezone.utc)
 _frozen: datetime | None = None
 
 
+#: With a frozen clock, how far each read of :func:`now` moves it (see :func:`running`); None: it stays.
+_tick: timedelta | None = None
+
+
 def now() -> datetime:
     """The current time, timezone-aware in UTC (never ``datetime.utcnow()``, which is naive and deprecated)."""
-    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+    global _frozen
+    if _frozen is None:
+        return datetime.now(timezone.utc)
+    moment = _frozen
+    if _tick is not None:
+        _frozen = moment + _tick
+    return moment
 
 
 def freeze(at: datetime = LESSON_TIME) -> None:
@@ -55,13 +65,35 @@ def frozen(at: datetime = LESSON_TIME) -> Iterator[None]:
     ...     now().year
     2030
     """
-    global _frozen
-    before = _frozen
+    global _frozen, _tick
+    before = _frozen, _tick
     freeze(at)
+    _tick = None
     try:
         yield
     finally:
-        _frozen = before
+        _frozen, _tick = before
+
+
+@contextmanager
+def running(at: datetime, tick: timedelta = timedelta(seconds=1)) -> Iterator[None]:
+    """A clock that runs, predictably, for a block: it starts at ``at`` and every read is ``tick`` later.
+
+    For a test that must tell "one moment" from "two reads of the clock" (a checker, say) on every run alike.
+
+    >>> with running(datetime(2030, 1, 1, tzinfo=timezone.utc)):
+    ...     first, second = now(), now()
+    >>> (second - first).total_seconds()
+    1.0
+    """
+    global _frozen, _tick
+    before = _frozen, _tick
+    freeze(at)
+    _tick = tick
+    try:
+        yield
+    finally:
+        _frozen, _tick = before
 
 
 def unfreeze() -> None:

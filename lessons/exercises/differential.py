@@ -423,6 +423,8 @@ class Run:
     #: What a contract's own :meth:`Differential.run` observed beyond the calls' results, per name (one item a
     #: call), for its :meth:`Differential.properties` to compare.
     extra: dict[str, list[Any]] = field(default_factory=dict)
+    #: What a contract's own :meth:`Differential.run` measured, for its :meth:`Differential.properties`.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -619,7 +621,8 @@ class Differential(Exercise):
 
     def _difference(self, expected: Run, got: Run, world: World) -> str | None:
         tables = compare_tables(expected.tables, got.tables, self.free_columns)
-        pairs = list(zip(expected.results, got.results, strict=True))
+        # (a contract's own run may stop at an answer's first failure: the results are compared up to it)
+        pairs = list(zip(expected.results, got.results, strict=False))
         for (label, want), (_, have) in pairs:
             if isinstance(have, Raised) and not isinstance(want, Raised):
                 why = EXPLAIN.get(have.error)
@@ -634,6 +637,8 @@ class Differential(Exercise):
             found = compare(want, have, ordered=self.ordered)
             if found:
                 return f"{label}: {found}"
+        if len(got.results) < len(expected.results):
+            return f"{expected.results[len(got.results)][0]}: never happened (your run stopped before it)"
         if tables:
             return f"after your calls, {tables}"
         return self.properties(expected, got, world)
