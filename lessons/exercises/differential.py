@@ -595,6 +595,7 @@ class Differential(Exercise):
             for warning in caught:
                 if "was never awaited" in str(warning.message):
                     run.problem = run.problem or f"{warning.message}: put `await` in front of that call"
+        if answer:
             await asyncio.sleep(0)
             if state is not None and any(not task.done() for task in state.tasks[tasks_before:]):
                 run.problem = run.problem or "your function left a task running after it returned"
