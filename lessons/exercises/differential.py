@@ -358,6 +358,14 @@ class Differential(Exercise):
         """What of a returned value is compared (default: all of it, types included)."""
         return observe(value)
 
+    def differs(self, expected: Any, got: Any) -> str | None:
+        """How one call's observed result differs from the reference's, in a sentence (default: :func:`compare`)."""
+        return compare(expected, got, ordered=self.ordered)
+
+    def compared_tables(self, tables: Tables) -> Tables:
+        """What of the database afterwards is compared (default: every table)."""
+        return tables
+
     def properties(self, reference: Run, answer: Run, world: World) -> str | None:
         """Extra promises of the task, checked on the answer's run (a bound on statements …): a reason, or None."""
         return None
@@ -432,7 +440,7 @@ class Differential(Exercise):
                     "and never closed: use `async with`)"
                 )
         async with db.engine.connect() as conn:
-            run.tables = await snapshot(conn)
+            run.tables = self.compared_tables(await snapshot(conn))
         return run
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
@@ -456,7 +464,7 @@ class Differential(Exercise):
         for (label, want), (_, have) in zip(expected.results, got.results, strict=True):
             if isinstance(have, Raised) and not isinstance(want, Raised):
                 return f"{label}: your code raised {have.error}"
-            found = compare(want, have, ordered=self.ordered)
+            found = self.differs(want, have)
             if found:
                 return f"{label}: {found}"
         if got.problem:
