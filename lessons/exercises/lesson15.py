@@ -117,14 +117,16 @@ def _task(value: Any) -> Any:
         key: owner.get(key, _MISSING) for key in ("id", "name", "email")} if isinstance(owner, dict) else owner}
 
 
+def _short(value: Any) -> Any:
+    """``value`` with every long string cut short (a message shows a 200-character title as its length)."""
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}… ({len(value)} characters)"
+    return {k: _short(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
 def _shown(body: Any) -> str:
     """A request body in a message: short strings, and a NUL or a lone surrogate as its JSON escape."""
-    def short(value: Any) -> Any:
-        if isinstance(value, str) and len(value) > 40:
-            return f"{value[:20]}… ({len(value)} characters)"
-        return {k: short(v) for k, v in value.items()} if isinstance(value, dict) else value
-
-    text = json.dumps(short(body), ensure_ascii=False)
+    text = json.dumps(_short(body), ensure_ascii=False)
     return "".join(f"\\u{ord(c):04x}" if c < " " or "\ud800" <= c <= "\udfff" else c for c in text)
 
 
@@ -193,7 +195,9 @@ class TaskModel(_Steps):
         if answer:
             model = await self.answered_class(model, object)
         mapper = sa_inspect(model, raiseerr=False)
-        if mapper is None or "owner" not in getattr(mapper, "relationships", {}):
+        if not hasattr(mapper, "relationships"):
+            raise Incorrect(f"check() takes your Task model class (a mapped class); got {show(model)}.")
+        if "owner" not in mapper.relationships:
             raise Incorrect("Task has no relationship named `owner`: the API shows each task's owner (task.owner).")
         if clash := sorted(set(BLOG_TABLES) & {table.name for table in model.metadata.sorted_tables}):
             raise Incorrect(f"your models use the table(s) {clash}, which the blog has already: name yours "
@@ -318,10 +322,10 @@ class TaskUpdateSchema(_Steps):
     def differs(self, expected: Any, got: Any) -> str | None:
         if isinstance(expected, Refused):
             return None if isinstance(got, Refused) else (
-                f"accepted, as {show(got)}; the reference refuses it with a 422 ({expected.reason}), before it "
+                f"accepted, as {show(_short(got))}; the reference refuses it with a 422 ({expected.reason}), before it "
                 "reaches the database")
         if isinstance(got, Refused):
-            return f"refused ({got.reason}); the reference accepts it as {show(expected)}: a PATCH may send it"
+            return f"refused ({got.reason}); the reference accepts it as {show(_short(expected))}: a PATCH may send it"
         found = compare(expected, got)
         return found and f"model_dump(exclude_unset=True) differs (only the fields sent, as sent): {found}"
 

@@ -10,11 +10,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, false, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    contains_eager,
+    joinedload,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from lessons.exercises import lesson15_reference as ref
+from lessons.exercises.lesson15 import legacy_data
 from lessons.types import UTCDateTime
 from tests.answers import right, wrong
 
@@ -399,3 +408,112 @@ for _route in (patch_with_core_update, patch_checks_nulls_itself):
 for _route in (patch_null_reaches_the_column, patch_ignores_nulls, patch_sets_every_field):
     wrong("15.writing_routes", _route.__name__.removeprefix("patch_").replace("_", " "))(_with_patch(_route))
     wrong("15.task_manager", _route.__name__.removeprefix("patch_").replace("_", " "))(_with_patch(_route))
+
+
+# --- answers that only the generated task lists tell apart (added with the differential checker) -------------
+
+
+class _MediumBase(DeclarativeBase):
+    pass
+
+
+class MediumOwner(_MediumBase):
+    __tablename__ = "tm_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(255))
+
+
+@wrong("15.task_model", "priority defaults to medium")
+class MediumPriorityTask(_MediumBase):
+    __tablename__ = "tm_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(default=False)
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[str] = mapped_column(String(10), default="medium")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("tm_users.id"))
+    owner: Mapped[MediumOwner] = relationship()
+
+
+class _UserRelationBase(DeclarativeBase):
+    pass
+
+
+class UserRelationOwner(_UserRelationBase):
+    __tablename__ = "tm_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(255))
+
+
+@wrong("15.task_model", "relationship named user, not owner")
+class UserRelationTask(_UserRelationBase):
+    __tablename__ = "tm_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(default=False)
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("tm_users.id"))
+    user: Mapped[UserRelationOwner] = relationship()
+
+
+@wrong("15.task_update_schema", "no maximum length for a title")
+class UpdateNoMaxLength(ref.TaskUpdate):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
+
+
+@_answer(wrong("15.reading_routes", "imports the shipped file"), wrong("15.task_manager", "imports the shipped file"))
+async def wrong_imports_the_shipped_file(engine: Any, data: dict[str, Any]) -> Any:
+    return await ref.build_task_manager(engine, legacy_data())  # the lesson's example, not the data it is given
+
+
+@_answer(wrong("15.reading_routes", "listing ordered by due"), wrong("15.task_manager", "listing ordered by due"))
+async def wrong_listing_ordered_by_due(engine: Any, data: dict[str, Any]) -> Any:
+    async def list_tasks(session: Any, owner_id: int | None = None, done: bool | None = None) -> list[Any]:
+        tasks = await ref.list_tasks(session, owner_id, done)
+        return sorted(tasks, key=lambda task: (task.due is None, task.due or 0))
+
+    return ref.assemble(await ref.prepare(engine, data), ref.task_router(lister=list_tasks))
+
+
+@_answer(right("15.reading_routes"), right("15.task_manager"))
+async def right_join_with_contains_eager(engine: Any, data: dict[str, Any]) -> Any:
+    Task = ref.Task
+
+    async def list_tasks(session: Any, owner_id: int | None = None, done: bool | None = None) -> list[Any]:
+        statement = select(Task).join(Task.owner).options(contains_eager(Task.owner)).order_by(Task.id)
+        if owner_id is not None:
+            statement = statement.where(ref.TaskOwner.id == owner_id)
+        if done is not None:
+            statement = statement.where(Task.done.is_(done))
+        return list((await session.scalars(statement)).unique().all())
+
+    return ref.assemble(await ref.prepare(engine, data), ref.task_router(lister=list_tasks))
+
+
+async def created_with_200(session: ref.SessionDep, body: ref.TaskCreate) -> Any:
+    if await session.get(ref.TaskOwner, body.owner_id) is None:
+        raise HTTPException(404, f"no user with id {body.owner_id}")
+    task = ref.Task(**body.model_dump())
+    session.add(task)
+    await session.commit()
+    return await ref.get_task(session, task.id)
+
+
+async def patch_never_committed(session: ref.SessionDep, task_id: ref.TaskId, body: ref.TaskUpdate) -> Any:
+    task = await ref.get_task(session, task_id)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(task, field, value)
+    await session.flush()  # the response shows the change; the session closes and rolls it back
+    return task
+
+
+_created_with_200 = _replacing("POST", "", created_with_200, response_model=ref.TaskRead)
+wrong("15.reading_routes", "POST answers 200, not 201")(_created_with_200)
+wrong("15.task_manager", "POST answers 200, not 201")(_created_with_200)
+wrong("15.writing_routes", "PATCH never committed")(_with_patch(patch_never_committed))
+wrong("15.task_manager", "PATCH never committed")(_with_patch(patch_never_committed))
