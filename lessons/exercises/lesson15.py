@@ -92,8 +92,13 @@ def legacy(world: World) -> dict[str, Any]:
     return json.loads(json.dumps({"users": world.rows["legacy_users"], "tasks": world.rows["legacy_tasks"]}))
 
 
-def _due(value: Any) -> Any:
-    """A due date as compared: the instant, in UTC (any offset may be given back), or what it was instead."""
+def _due(value: Any, parse: bool = True) -> Any:
+    """A due date as compared: the instant, in UTC (any offset may be given back), or what it was instead.
+
+    ``parse``: a string is a date in JSON (it is parsed); read back from a model, it is a string, not a date.
+    """
+    if isinstance(value, str) and not parse:
+        return f"{value!r} (a str, not a datetime)"
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -107,13 +112,13 @@ def _due(value: Any) -> Any:
 _MISSING = "(missing)"
 
 
-def _task(value: Any) -> Any:
+def _task(value: Any, parse: bool = True) -> Any:
     """A task as the API shows it: the fields the statement lists, ``due`` as an instant."""
     if not isinstance(value, dict):
         return value
     shown = {key: value.get(key, _MISSING) for key in ("id", "title", "description", "done", "priority")}
     owner = value.get("owner", _MISSING)
-    return shown | {"due": _due(value.get("due", _MISSING)), "owner": {
+    return shown | {"due": _due(value.get("due", _MISSING), parse), "owner": {
         key: owner.get(key, _MISSING) for key in ("id", "name", "email")} if isinstance(owner, dict) else owner}
 
 
@@ -240,7 +245,7 @@ class TaskModel(_Steps):
                 **{key: getattr(read[f["id"]], key, _MISSING) for key in ("id", "title", "description", "done",
                                                                           "priority", "due")},
                 "owner": {key: getattr(read[f["id"]].owner, key, _MISSING) for key in ("id", "name", "email")},
-            }) if f["id"] in read else "(not found)" for f in given]
+            }, parse=False) if f["id"] in read else "(not found)" for f in given]
 
     def differs(self, expected: Any, got: Any) -> str | None:
         found = compare(expected, got)
@@ -279,9 +284,9 @@ def _patch_bodies(world: World) -> list[dict[str, Any]]:
     bodies += [{field: valid[field]} for field in rng.sample(sorted(valid), len(valid))]
     bodies += [{field: valid[field] for field in rng.sample(sorted(valid), 3)}, dict(valid, due=None)]
     bad = [{field: None} for field in ("title", "description", "done", "priority")]
-    bad += [{"title": ""}, {"title": "   "}, {"title": "x" * 201}, {"priority": rng.choice(["urgent", "HIGH"])},
+    bad += [{"title": ""}, {"title": "   "}, {"priority": rng.choice(["urgent", "HIGH"])},
             {"due": "2025-02-01T17:00:00"}, {"due": "9999-12-31T23:59:59-01:00"}, {"title": "a\x00b"},
-            {"description": "\x00"}, {"title": "\ud800"}, dict(valid, title=None)]
+            {"description": "\x00"}, {"title": "\ud800"}, {"description": "x \udfff"}, dict(valid, title=None)]
     return bodies + bad
 
 
@@ -332,9 +337,9 @@ class TaskUpdateSchema(_Steps):
     def passed(self, runs: list[Run]) -> str:
         bodies = sum(len(run.results) for run in runs)
         return (f"{bodies} PATCH bodies validated as the reference does: only the fields sent are kept, due is "
-                "cleared with null and kept aware, and null for title, description, done or priority, a blank or "
-                "too long title, an unknown priority, a naive or overflowing due time, a NUL and a lone surrogate "
-                "are refused.")
+                "cleared with null and kept aware, and null for title, description, done or priority, a blank "
+                "title, an unknown priority, a naive or overflowing due time, a NUL and a lone surrogate are "
+                "refused.")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -390,7 +395,7 @@ def reading_requests(world: World) -> list[Request]:
         Request("GET", f"/tasks/{missing}"),
         Request("GET", "/tasks", params={"owner_id": 2**63}),
         Request("GET", "/tasks", params={"owner_id": rng.choice([0, -1, 2**31])}),
-        Request("GET", f"/tasks/{2**31}", any_4xx=True),
+        Request("GET", f"/tasks/{2**31}"),
         Request("POST", "/tasks", json={"title": rng.choice(_WORDS) + " 50%_\\", "owner_id": idle}),
         Request("GET", f"/tasks/{CREATED}"),
         Request("POST", "/tasks", json={"title": "Zoë's café 🐘", "description": "naïve", "done": True,
@@ -426,11 +431,14 @@ def writing_requests(world: World) -> list[Request]:
         Request("PATCH", one, json={"due": "2025-02-01T17:00:00"}),
         Request("PATCH", one, json={"title": ""}),
         Request("PATCH", one, json={"description": "a\x00b"}),
+        Request("PATCH", one, content='{"description": "x \\udc00"}'),
         Request("GET", one),
         Request("PATCH", one, json={"due": None}),
         Request("GET", one),
         Request("PATCH", one, json={"due": due, "description": ""}),
         Request("PATCH", f"/tasks/{missing}", json={"done": True}),
+        Request("PATCH", f"/tasks/{2**63}", json={"done": True}),
+        Request("DELETE", f"/tasks/{2**31}"),
         Request("DELETE", gone),
         Request("GET", gone),
         Request("DELETE", gone),

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, false, select, update
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -459,11 +459,6 @@ class UserRelationTask(_UserRelationBase):
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     owner_id: Mapped[int] = mapped_column(ForeignKey("tm_users.id"))
     user: Mapped[UserRelationOwner] = relationship()
-
-
-@wrong("15.task_update_schema", "no maximum length for a title")
-class UpdateNoMaxLength(ref.TaskUpdate):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
 
 
 @_answer(wrong("15.reading_routes", "imports the shipped file"), wrong("15.task_manager", "imports the shipped file"))
