@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import json
 import random
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -136,7 +137,7 @@ def _shown(body: Any) -> str:
 
 
 class _Steps(Differential):
-    """What every step shares: the generated task lists, its own tables dropped before each run, the blog's kept."""
+    """What every step shares: the generated task lists, its own tables dropped around each run, the blog's kept."""
 
     #: The reference's objects :meth:`solution` prints.
     shown: ClassVar[list[Any]] = []
@@ -146,6 +147,23 @@ class _Steps(Differential):
 
     def compared_tables(self, tables: Tables) -> Tables:
         return {name: rows for name, rows in tables.items() if name in BLOG_TABLES}
+
+    async def run(self, function: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        """:meth:`steps` on a database holding the blog's tables alone, left so afterwards (the next run's turn)."""
+        await _drop_own_tables(db)
+        try:
+            await self.steps(function, db, world, run, answer)
+        finally:
+            if db.engine.pool.checkedout():  # (a DROP would wait for the transaction it holds)
+                run.problem = run.problem or (
+                    "your app left a database connection checked out: a session or connection it opened and never "
+                    "closed (use `async with`)")
+            else:
+                with suppress(Exception):
+                    await _drop_own_tables(db)
+
+    async def steps(self, function: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        raise NotImplementedError
 
     def solution(self) -> None:
         print(f"One solution to “{self.title}” (lessons/exercises/lesson15_reference.py):\n")
@@ -195,8 +213,7 @@ class TaskModel(_Steps):
     reference = ref.Task
     shown = [ref.TaskBase, ref.TaskOwner, ref.Task]
 
-    async def run(self, model: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
-        await _drop_own_tables(db)
+    async def steps(self, model: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
         if answer:
             model = await self.answered_class(model, object)
         mapper = sa_inspect(model, raiseerr=False)
@@ -309,7 +326,7 @@ class TaskUpdateSchema(_Steps):
     def calls(self, world: World) -> list[Call]:
         return [Call((body,), f"TaskUpdate.model_validate({_shown(body)})") for body in _patch_bodies(world)]
 
-    async def run(self, schema: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+    async def steps(self, schema: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
         if answer:
             schema = await self.answered_class(schema, BaseModel)
         for call in self.calls(world):
@@ -480,8 +497,7 @@ class _Api(_Steps):
     def calls(self, world: World) -> list[Call]:
         return [Call((request,), request.label()) for request in self.requests(world)]
 
-    async def run(self, build: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
-        await _drop_own_tables(db)
+    async def steps(self, build: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
         app = await (self.call(build, db.engine, legacy(world)) if answer else build(db.engine, legacy(world)))
         if not callable(app):
             raise Incorrect(f"your function returned {show(app)}; return the FastAPI app.")
