@@ -474,6 +474,10 @@ class Differential(Exercise):
         """What of a returned value is compared (default: all of it, types included)."""
         return observe(value)
 
+    def differs(self, expected: Any, got: Any) -> str | None:
+        """How one call's observed result differs from the reference's, in a sentence (default: :func:`compare`)."""
+        return compare(expected, got, ordered=self.ordered)
+
     def properties(self, reference: Run, answer: Run, world: World) -> str | None:
         """Extra promises of the task, checked on the answer's run (a bound on statements …): a reason, or None."""
         return None
@@ -635,7 +639,7 @@ class Differential(Exercise):
         if got.uncommitted and not expected.uncommitted:
             return f"{got.uncommitted[0]}: your changes were never committed, so they are gone when the session closes"
         for (label, want), (_, have) in pairs:
-            found = compare(want, have, ordered=self.ordered)
+            found = self.differs(want, have)
             if found:
                 return f"{label}: {found}"
         if len(got.results) < len(expected.results):

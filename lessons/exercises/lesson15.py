@@ -1,61 +1,41 @@
-"""The capstone's checker (lesson 15): the task manager, moved from a JSON file onto SQLAlchemy.
+"""Practice for lesson 15 (the capstone): the task manager on SQLAlchemy, judged by difference from the reference.
 
-The learner's answer is ``build_task_manager(engine, data)``: create the tables on ``engine``, import ``data``
-(the legacy JSON), and return a FastAPI app. The checker judges only what the app answers over HTTP, so any
-design of models and code passes when it behaves: every user and task imported without loss, CRUD with the
-right status codes, and no N+1 when tasks are listed with their owners.
+Each step runs the reference (``lesson15_reference.py``) and the answer on identical generated task lists: ids with
+gaps, namesakes, a user with no tasks, due dates far and near (or none), Unicode, ``%``, ``_`` and backslashes, a
+title at its 200-character limit. The model step stores the same tasks through both models and reads them back; the
+request-model step validates the same PATCH bodies with both; the API steps send both apps the same requests, one by
+one (valid ones, and the bad input the statement names), and compare each response's status code and body. The task
+manager's own tables are the learner's design (any names, any columns): they are judged through what the models and
+the API give back; the blog's tables must stay as they were.
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import random
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar
 
 import httpx
-from fastapi import Body, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, false, select, update
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import MetaData, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import selectinload
 
 from lessons.database import LessonDatabase
-from lessons.exercises import lesson15_reference as reference
-from lessons.exercises.framework import (
-    Exercise,
-    Incorrect,
-    Unattempted,
-    count_statements,
-    describe,
-    register,
-    show,
-    statements,
-)
-from lessons.types import UTCDateTime
+from lessons.exercises import lesson15_reference as ref
+from lessons.exercises.differential import Call, Differential, Raised, Run, compare
+from lessons.exercises.framework import Incorrect, Unattempted, count_statements, describe, register, show, statements
+from lessons.exercises.worlds import BLOG_TABLES, World
 
 LEGACY_FILE = Path(__file__).resolve().parent.parent / "data" / "task_manager.json"
-#: Listing the checker's tasks (8 owners) with their owners: the tasks, then the owners (selectinload sends one
-#: ``IN`` per 500 distinct owners, ``_SelectInLoader._chunksize``), plus one spare for a count or a lookup.
-MAX_LIST_STATEMENTS = 3
-_JSON = {"content-type": "application/json"}
-#: Input that must be refused with a 4xx and a reason, never a 500: (method, url, request keywords, why).
-ODD_INPUT: list[tuple[str, str, dict[str, Any], str]] = [
-    ("GET", "/tasks", {"params": {"owner_id": str(2**63)}}, "an owner_id no integer column holds"),
-    ("POST", "/tasks", {"json": {"title": "Naive", "owner_id": 1, "due": "2025-02-01T17:00:00"}},
-     "a due time without a UTC offset (use AwareDatetime)"),
-    ("POST", "/tasks", {"json": {"title": "Far", "owner_id": 1, "due": "9999-12-31T23:59:59-01:00"}},
-     "a due time that leaves the calendar once converted to UTC"),
-    ("POST", "/tasks", {"json": {"title": "a\x00b", "owner_id": 1}}, "a title with a NUL character"),
-    ("POST", "/tasks", {"content": '{"title": "\\ud800", "owner_id": 1}', "headers": _JSON},
-     "a title with a lone surrogate"),
-]
+UTC = timezone.utc
 
 
 @cache
@@ -64,553 +44,164 @@ def legacy_data() -> dict[str, Any]:
     return json.loads(LEGACY_FILE.read_text())
 
 
-#: Rows the checker adds to the legacy file: a user who shares user 1's name (an import keyed by name merges
-#: them) and owns a task with no due date and a backslash in its text, and a user with no tasks at all.
-SAME_NAME_USER = 7
-IDLE_USER = 8
+# --------------------------------------------------------------------------------------------------------------
+# The generated task lists
+# --------------------------------------------------------------------------------------------------------------
+
+_WORDS = ["Buy", "milk", "café", "naïve", "Zoë's", "50%", "under_score", "C:\\backups", "李", "🐘", "report", "Ünïcödé",
+          "review", "\"quoted\"", "deploy", "O'Brien", "ship", "x"]
+_NAMES = ["Tammy Smith", "Jill Moore", "Łukasz Müller", "Ngozi Okafor", "Søren D'Arcy", "李 Nakamura", "Ana María"]
 
 
-def checker_data() -> dict[str, Any]:
-    """The legacy JSON plus the checker's own revealing rows (a fresh copy each time: an answer may mutate it)."""
-    data = copy.deepcopy(legacy_data())
-    first = data["users"][0]
-    data["users"] += [
-        {"id": SAME_NAME_USER, "name": first["name"], "email": "second." + first["email"]},
-        {"id": IDLE_USER, "name": "Idle Person", "email": "idle@tasks.example"},
-    ]
-    data["tasks"].append(
-        {
-            "id": max(task["id"] for task in data["tasks"]) + 1,
-            "title": "Sort C:\\backups\\2024 (50% done)",
-            "description": "",
-            "done": True,
-            "due": None,
-            "priority": "normal",
-            "owner_id": SAME_NAME_USER,
-        }
-    )
-    return data
+def task_world(seed: int) -> World:
+    """A legacy JSON of its own per seed (``rows["legacy_users"]``, ``["legacy_tasks"]``): the edges an import loses.
+
+    >>> world = task_world(5)
+    >>> owners = {task["owner_id"] for task in world.rows["legacy_tasks"]}
+    >>> world.rows["legacy_users"][0]["id"] not in owners            # a user with no tasks
+    True
+    >>> task_world(5).rows == world.rows
+    True
+    """
+    rng = random.Random(seed)
+    now = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 3650), seconds=rng.randint(0, 86_399))
+    users, user_id = [], rng.randint(1, 60)
+    for number in range(rng.choice([3, 4, 6])):
+        name = users[1]["name"] if number == 2 else rng.choice(_NAMES)  # user 2 is a namesake of user 1
+        users.append({"id": user_id, "name": name, "email": f"u{user_id}.{number}@tasks.example"})
+        user_id += rng.choice([1, 1, 2, 9])
+    tasks, task_id = [], rng.randint(1, 300)
+    owners = [user["id"] for user in users[1:]]  # users[0] owns nothing
+    for number in range(rng.randint(6, 14)):
+        due = None if rng.random() < 0.3 else now + timedelta(seconds=rng.randint(-400 * 86_400, 400 * 86_400))
+        title = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 5)))
+        tasks.append({
+            "id": task_id,
+            "title": ("Zoë " + "x" * 200)[:200] if number == 1 else title,  # a title at its column's limit
+            "description": rng.choice(["", "", " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 12)))]),
+            "done": rng.random() < 0.4,
+            "due": due.isoformat() if due else None,
+            "priority": rng.choice(["low", "normal", "normal", "high"]),
+            "owner_id": owners[number % len(owners)] if number < len(owners) else rng.choice(owners),
+        })
+        task_id += rng.choice([1, 1, 2, 5])
+    return World(seed=seed, now=now, rng=rng, rows={"legacy_users": users, "legacy_tasks": tasks})
 
 
-def _expected(task: dict[str, Any], users: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": task["id"],
-        "title": task["title"],
-        "description": task["description"],
-        "done": task["done"],
-        "due": datetime.fromisoformat(task["due"]) if task["due"] else None,
-        "priority": task["priority"],
-        "owner": users[task["owner_id"]],
-    }
+def legacy(world: World) -> dict[str, Any]:
+    """The world as the legacy JSON: a fresh copy each time (an answer may change what it is given)."""
+    return json.loads(json.dumps({"users": world.rows["legacy_users"], "tasks": world.rows["legacy_tasks"]}))
 
 
-def _normalised(answer: dict[str, Any]) -> dict[str, Any]:
-    due = answer.get("due")
-    owner = answer.get("owner") or {}
-    return {
-        "id": answer.get("id"),
-        "title": answer.get("title"),
-        "description": answer.get("description"),
-        "done": answer.get("done"),
-        "due": datetime.fromisoformat(due.replace("Z", "+00:00")) if isinstance(due, str) else due,
-        "priority": answer.get("priority"),
-        "owner": {key: owner.get(key) for key in ("id", "name", "email")},
-    }
+def _due(value: Any, parse: bool = True) -> Any:
+    """A due date as compared: the instant, in UTC (any offset may be given back), or what it was instead.
+
+    ``parse``: a string is a date in JSON (it is parsed); read back from a model, it is a string, not a date.
+    """
+    if isinstance(value, str) and not parse:
+        return f"{value!r} (a str, not a datetime)"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else f"{value.isoformat()} (no time zone)"
+    return value
 
 
-def _shown(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else repr(value)
+_MISSING = "(missing)"
 
 
-Send = Callable[..., Awaitable[httpx.Response]]
+def _task(value: Any, parse: bool = True) -> Any:
+    """A task as the API shows it: the fields the statement lists, ``due`` as an instant."""
+    if not isinstance(value, dict):
+        return value
+    shown = {key: value.get(key, _MISSING) for key in ("id", "title", "description", "done", "priority")}
+    owner = value.get("owner", _MISSING)
+    return shown | {"due": _due(value.get("due", _MISSING), parse), "owner": {
+        key: owner.get(key, _MISSING) for key in ("id", "name", "email")} if isinstance(owner, dict) else owner}
 
 
-@asynccontextmanager
-async def _serving(exercise: Exercise, answer: Any, db: LessonDatabase, data: dict[str, Any]) -> AsyncIterator[Send]:
-    """Build the learner's app with ``answer(engine, data)`` and yield ``send(method, url, ...)``, which turns a
-    route that raised (a 500 for a real client) into :class:`Incorrect` naming the error."""
-    try:
-        app = await exercise.call(answer, db.engine, data)
-    except NotImplementedError as error:
-        if _raised_by_a_stub(error):  # a step not written yet (its router is still the stub): not attempted
-            raise Unattempted from None
-        raise
-    # raise_app_exceptions: a route that raises reaches the checker as the error itself, which it can name.
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tasks.test") as client:
-
-        async def send(method: str, url: str, **kwargs: Any) -> httpx.Response:
-            shown = f"{method} {url}" + (f" with {json.dumps(kwargs['json'])}" if "json" in kwargs else "")
-            if "content" in kwargs:
-                shown = f"{method} {url} with {kwargs['content']}"
-            if "params" in kwargs:
-                shown = f"{method} {url}?" + "&".join(f"{k}={v}" for k, v in kwargs["params"].items())
-            try:
-                response = await client.request(method, url, **kwargs)
-            except Exception as error:  # the route raised: a 500 for a real client
-                raise Incorrect(f"{shown} answered 500: the route raised {describe(error)}") from None
-            if response.status_code >= 500:
-                raise Incorrect(f"{shown} answered {response.status_code}: {response.text[:200] or '(no body)'}")
-            return response
-
-        yield send
+def _short(value: Any) -> Any:
+    """``value`` with every long string cut short (a message shows a 200-character title as its length)."""
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}… ({len(value)} characters)"
+    return {k: _short(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
-def _raised_by_a_stub(error: BaseException) -> bool:
-    """True when the innermost frame that raised is a body of just ``raise NotImplementedError``."""
-    traceback = error.__traceback__
-    while traceback is not None and traceback.tb_next is not None:
-        traceback = traceback.tb_next
-    return traceback is not None and set(traceback.tb_frame.f_code.co_names) == {"NotImplementedError"}
+def _shown(body: Any) -> str:
+    """A request body in a message: short strings, and a NUL or a lone surrogate as its JSON escape."""
+    text = json.dumps(_short(body), ensure_ascii=False)
+    return "".join(f"\\u{ord(c):04x}" if c < " " or "\ud800" <= c <= "\udfff" else c for c in text)
 
 
-async def _judge_listing(send: Send, data: dict[str, Any]) -> int:
-    """GET /tasks lists every imported task with its owner, in a few statements; filters work. Returns the count."""
-    users = {user["id"]: user for user in data["users"]}
-    expected = [_expected(task, users) for task in data["tasks"]]
-    with count_statements() as queries:
-        listing = await send("GET", "/tasks")
-    if listing.status_code != 200:
-        raise Incorrect(f"GET /tasks answered {listing.status_code}, not 200: {listing.text[:200]}")
-    got = [_normalised(task) for task in listing.json()]
-    if len(got) != len(expected):
-        raise Incorrect(f"GET /tasks lists {len(got)} tasks; the imported data has {len(expected)}.")
-    for want, have in zip(expected, got, strict=True):
-        if want != have:
-            diff = "; ".join(
-                f"{key}: expected {_shown(want[key])}, got {_shown(have[key])}"
-                for key in want
-                if want[key] != have[key]
-            )
-            raise Incorrect(f"task {want['id']} was not imported as it was: {diff}")
-    if queries.count > MAX_LIST_STATEMENTS:
-        raise Incorrect(
-            f"GET /tasks ran {statements(queries.count)} for {len(got)} tasks of {len(users)} owners: load the "
-            f"owners with selectinload (one statement for the tasks, one per 500 owners), at most "
-            f"{MAX_LIST_STATEMENTS} here."
-        )
-    mine = await send("GET", "/tasks", params={"owner_id": 2, "done": "false"})
-    want_ids = [t["id"] for t in data["tasks"] if t["owner_id"] == 2 and not t["done"]]
-    if mine.status_code != 200 or [t["id"] for t in mine.json()] != want_ids:
-        raise Incorrect(
-            f"GET /tasks?owner_id=2&done=false answered {mine.status_code} {mine.text[:120]}; "
-            f"expected 200 with tasks {want_ids} (by id)."
-        )
-    idle = await send("GET", "/tasks", params={"owner_id": IDLE_USER})
-    if idle.status_code != 200 or idle.json() != []:
-        raise Incorrect(
-            f"GET /tasks?owner_id={IDLE_USER} (a user who exists and has no tasks) answered "
-            f"{idle.status_code} {idle.text[:120]}; expected 200 with an empty list."
-        )
-    return queries.count
+class _Steps(Differential):
+    """What every step shares: the generated task lists, its own tables dropped around each run, the blog's kept."""
 
+    #: The reference's objects :meth:`solution` prints.
+    shown: ClassVar[list[Any]] = []
 
-async def _judge_create(send: Send) -> dict[str, Any]:
-    """POST /tasks answers 201 with the new task, which GET finds; 404 for a missing owner, 422 for bad input."""
-    body = {"title": "Write the migration notes", "owner_id": IDLE_USER, "due": "2025-02-01T17:00:00+00:00"}
-    created = await send("POST", "/tasks", json=body)
-    if created.status_code != 201:
-        raise Incorrect(
-            f"POST /tasks with {json.dumps(body)} answered {created.status_code}, not 201: {created.text[:200]}"
-        )
-    new = created.json()
-    if new.get("owner", {}).get("id") != IDLE_USER or new.get("done") is not False:
-        raise Incorrect(f"POST /tasks answered {new}; expected the new task, not done, owned by user {IDLE_USER}.")
-    task_url = f"/tasks/{new['id']}"
-    if (await send("GET", task_url)).status_code != 200:
-        raise Incorrect(f"GET {task_url} did not find the task POST /tasks just created.")
-    for bad, reason in (
-        ({"title": "x", "owner_id": 999}, 404),
-        ({"title": "", "owner_id": 1}, 422),
-        ({"owner_id": 1}, 422),
-    ):
-        answer_status = (await send("POST", "/tasks", json=bad)).status_code
-        if answer_status != reason:
-            raise Incorrect(f"POST /tasks with {json.dumps(bad)} answered {answer_status}, expected {reason}.")
-    if (missing := await send("GET", "/tasks/999999")).status_code != 404:
-        raise Incorrect(f"GET /tasks/999999 answered {missing.status_code}, not 404.")
-    await _judge_odd_input(send)
-    return new
+    def world(self, seed: int) -> World:
+        return task_world(seed)
 
+    #: The task manager's tables are the learner's design: judged through the models and the API, not row by row.
+    compared_tables = BLOG_TABLES
 
-async def _judge_odd_input(send: Send) -> None:
-    """Each of :data:`ODD_INPUT` answers 400 or 422 with a reason (``send`` already turns a 500 into Incorrect)."""
-    for method, url, request, why in ODD_INPUT:
-        refused = await send(method, url, **request)
-        if refused.status_code not in (400, 422) or not refused.content:
-            query = "".join(f"?{name}={value}" for name, value in request.get("params", {}).items())
-            raise Incorrect(f"{method} {url}{query} with {why} answered {refused.status_code} "
-                            f"{refused.text[:120]}; expected 422 (or 400) with the reason.")
+    async def run(self, function: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        """:meth:`steps` on a database holding the blog's tables alone, left so afterwards (the next run's turn)."""
+        await _drop_own_tables(db)
+        try:
+            await self.steps(function, db, world, run, answer)
+        finally:
+            if db.engine.pool.checkedout():  # (a DROP would wait for the transaction it holds)
+                run.problem = run.problem or (
+                    "your app left a database connection checked out: a session or connection it opened and never "
+                    "closed (use `async with`)")
+            else:
+                with suppress(Exception):
+                    await _drop_own_tables(db)
 
-
-async def _judge_delete(send: Send, task_url: str) -> None:
-    """DELETE answers 204 and the task is gone; PATCH and DELETE of a missing task answer 404."""
-    deleted = await send("DELETE", task_url)
-    if deleted.status_code != 204:
-        raise Incorrect(f"DELETE {task_url} answered {deleted.status_code}, not 204.")
-    if (after := await send("GET", task_url)).status_code != 404:
-        raise Incorrect(f"DELETE {task_url} answered 204, then GET {task_url} answered {after.status_code}: "
-                        "the task is still there (is `session.delete(...)` awaited, and committed?).")
-    for method in ("PATCH", "DELETE"):
-        missing = await send(method, "/tasks/999999", **({"json": {}} if method == "PATCH" else {}))
-        if missing.status_code != 404:
-            raise Incorrect(f"{method} /tasks/999999 answered {missing.status_code}, not 404.")
-
-
-@register
-class TaskManager(Exercise):
-    id = "15.task_manager"
-    title = "Move the task manager onto SQLAlchemy"
-    hints = [
-        "Two models on your own DeclarativeBase (tables tm_users and tm_tasks), Task.owner a relationship; "
-        "due is a timezone-aware datetime (datetime.fromisoformat keeps the +00:00).",
-        "Import with session.add_all(...) keeping the JSON ids, then commit. On PostgreSQL, move the id "
-        "sequences past the imported ids (setval), or the first POST collides with task 1.",
-        "GET /tasks loads owners with selectinload(Task.owner): the tasks, then one IN per 500 owners (two "
-        "statements here), never one per task. Bound owner_id with Query(ge=1, le=2**31 - 1).",
-        "Delete with `await session.delete(task)`: without await, the 204 is a lie.",
-    ]
-    reference = reference.build_task_manager
-    right_answers: list[Any] = []  # filled in below, after the variants are defined
-    wrong_answers: list[Any] = []
+    async def steps(self, function: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        raise NotImplementedError
 
     def solution(self) -> None:
-        """Print the whole reference solution: models, import, CRUD, router, and the assembly."""
-        print("One solution to “Move the task manager onto SQLAlchemy” (lessons/exercises/lesson15_reference.py):\n")
-        print(inspect.getsource(reference).rstrip())
-
-    async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        data = checker_data()
-        async with _serving(self, answer, db, data) as send:
-            listed_in = await _judge_listing(send, data)
-            new = await _judge_create(send)
-            task_url = f"/tasks/{new['id']}"
-            await _judge_patch(send, task_url, new)
-            await _judge_delete(send, task_url)
-        return (
-            f"{len(data['users'])} users and {len(data['tasks'])} tasks imported without loss; listed with owners "
-            f"in {statements(listed_in)}; create, read, update and delete answer 201/200/200/204, and 404/422 "
-            "(odd input too: a naive time, a huge owner_id, a NUL, a lone surrogate); "
-            "a PATCH changes only what it is sent, clears a due date with null, and refuses null elsewhere."
-        )
-
-
-async def _judge_patch(send: Any, task_url: str, new: dict[str, Any]) -> None:
-    before = _normalised(new)
-    patched = await send("PATCH", task_url, json={"done": True})
-    if patched.status_code != 200 or patched.json().get("done") is not True:
-        raise Incorrect(
-            f"PATCH {task_url} with {{\"done\": true}} answered {patched.status_code} {patched.text[:160]}; "
-            "expected 200 with done true."
-        )
-    stored = _normalised((await send("GET", task_url)).json())
-    if stored["done"] is not True:
-        raise Incorrect(f"PATCH {task_url} with {{\"done\": true}} answered 200, but GET {task_url} then shows "
-                        "done false: the change was not saved (commit the session).")
-    untouched = {key: (before[key], stored[key]) for key in before if key != "done" and before[key] != stored[key]}
-    if untouched:
-        diff = "; ".join(f"{key} {_shown(old)} → {_shown(now)}" for key, (old, now) in untouched.items())
-        raise Incorrect(f"PATCH {task_url} with only {{\"done\": true}} also changed {diff}: a PATCH changes "
-                        "only the fields it is sent (model_dump(exclude_unset=True)).")
-    for field in ("title", "description", "done", "priority"):
-        refused = await send("PATCH", task_url, json={field: None})
-        after = _normalised((await send("GET", task_url)).json())
-        if refused.status_code not in (400, 422):
-            raise Incorrect(
-                f"PATCH {task_url} with {{\"{field}\": null}} answered {refused.status_code}; a task's {field} "
-                "cannot be empty: refuse the null with 422 (a validator on the request model)."
-            )
-        if after[field] != stored[field]:
-            raise Incorrect(f"PATCH {task_url} with {{\"{field}\": null}} answered {refused.status_code}, yet "
-                            f"{field} changed from {_shown(stored[field])} to {_shown(after[field])}.")
-    naive = await send("PATCH", task_url, json={"due": "2025-02-01T17:00:00"})
-    if naive.status_code not in (400, 422):
-        raise Incorrect(f"PATCH {task_url} with {{\"due\": \"2025-02-01T17:00:00\"}} (no UTC offset) answered "
-                        f"{naive.status_code}; refuse a naive time with 422 (AwareDatetime).")
-    cleared = await send("PATCH", task_url, json={"due": None})
-    if cleared.status_code != 200:
-        raise Incorrect(f"PATCH {task_url} with {{\"due\": null}} answered {cleared.status_code} "
-                        f"{cleared.text[:160]}; due is optional, so null must clear it (200).")
-    after = _normalised((await send("GET", task_url)).json())
-    if after["due"] is not None:
-        raise Incorrect(
-            f"PATCH {task_url} with {{\"due\": null}} answered 200, but GET {task_url} still shows due "
-            f"{_shown(after['due'])}: a null that was sent must clear a nullable field; leave out only the "
-            "fields that were not sent (model_dump(exclude_unset=True), not exclude_none)."
-        )
-    if any(after[key] != stored[key] for key in after if key != "due"):
-        raise Incorrect(f"PATCH {task_url} with {{\"due\": null}} changed other fields too: {after}.")
-
-
-# --- known answers for the self-tests ------------------------------------------------------------------------
-
-
-async def _right_joinedload_variant(engine: Any, data: dict[str, Any]) -> Any:
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
-    Task = reference.Task
-
-    async def list_tasks(session: Any, owner_id: int | None = None, done: bool | None = None) -> list[Any]:
-        statement = select(Task).options(joinedload(Task.owner)).order_by(Task.id)
-        if owner_id is not None:
-            statement = statement.where(Task.owner_id == owner_id)
-        if done is not None:
-            statement = statement.where(Task.done == done)
-        return list((await session.scalars(statement)).all())
-
-    return reference.assemble(await reference.prepare(engine, data), reference.task_router(lister=list_tasks))
-
-
-async def _wrong_drops_tasks_without_due_date(engine: Any, data: dict[str, Any]) -> Any:
-    trimmed = {**data, "tasks": [task for task in data["tasks"] if task["due"]]}
-    return await reference.build_task_manager(engine, trimmed)
-
-
-async def _wrong_shifted_due_dates(engine: Any, data: dict[str, Any]) -> Any:
-    # Read as local time (+02:00) instead of the UTC the file says: every due date moves by two hours.
-    shifted = {
-        **data,
-        "tasks": [{**t, "due": t["due"].replace("+00:00", "+02:00") if t["due"] else None} for t in data["tasks"]],
-    }
-    return await reference.build_task_manager(engine, shifted)
-
-
-async def _wrong_n_plus_1_listing(engine: Any, data: dict[str, Any]) -> Any:
-    async def list_tasks(session: Any, owner_id: int | None = None, done: bool | None = None) -> list[Any]:
-        from sqlalchemy import select
-
-        tasks = list((await session.scalars(select(reference.Task).order_by(reference.Task.id))).all())
-        for task in tasks:  # one statement per task: the N+1 shape
-            await session.refresh(task, ["owner"])
-        return [
-            task
-            for task in tasks
-            if (owner_id is None or task.owner_id == owner_id) and (done is None or task.done == done)
-        ]
-
-    return reference.assemble(await reference.prepare(engine, data), reference.task_router(lister=list_tasks))
-
-
-async def _wrong_delete_not_awaited(engine: Any, data: dict[str, Any]) -> Any:
-    async def remove_task(session: Any, task: Any) -> None:
-        session.delete(task)  # the chapter's bug: a coroutine that never runs
-        await session.commit()
-
-    return reference.assemble(await reference.prepare(engine, data), reference.task_router(remover=remove_task))
-
-
-# PATCH routes written other ways, mounted on the reference router in place of its own PATCH.
-
-
-def _replacing(method: str, path: str, route: Any, **options: Any) -> Any:
-    """The reference app with ``route`` in place of its own ``method`` route at ``/tasks{path}``."""
-
-    async def build(engine: Any, data: dict[str, Any]) -> Any:
-        router = reference.task_router()
-        router.routes = [r for r in router.routes if not (method in r.methods and r.path == f"/tasks{path}")]
-        router.add_api_route(path, route, methods=[method], **options)
-        return reference.assemble(await reference.prepare(engine, data), router)
-
-    build.__name__ = route.__name__
-    return build
-
-
-async def _list_with_unbounded_owner(
-    session: reference.SessionDep, owner_id: int | None = None, done: bool | None = None
-) -> Any:
-    return await reference.list_tasks(session, owner_id, done)  # 2**63: OverflowError / asyncpg DataError
-
-
-async def _create_taking_naive_due(session: reference.SessionDep, body: _CreateNaiveDue) -> Any:
-    if await session.get(reference.TaskOwner, body.owner_id) is None:
-        raise HTTPException(404, f"no user with id {body.owner_id}")
-    task = reference.Task(**body.model_dump())
-    session.add(task)
-    await session.commit()  # UTCDateTime refuses the naive due: StatementError, a 500
-    return await reference.get_task(session, task.id)
-
-
-_wrong_unbounded_owner_filter = _replacing(
-    "GET", "", _list_with_unbounded_owner, response_model=list[reference.TaskRead]
-)
-_wrong_naive_due_accepted = _replacing(
-    "POST", "", _create_taking_naive_due, response_model=reference.TaskRead, status_code=201
-)
-
-
-def _with_patch(route: Any) -> Any:
-    async def build(engine: Any, data: dict[str, Any]) -> Any:
-        router = reference.task_router()
-        router.routes = [r for r in router.routes if "PATCH" not in getattr(r, "methods", ())]
-        router.patch("/{task_id}", response_model=reference.TaskRead)(route)
-        return reference.assemble(await reference.prepare(engine, data), router)
-
-    build.__name__ = route.__name__
-    return build
-
-
-class _NullableEverywhere(BaseModel):
-    """Every field optional, None meaning "not sent": the old reference's model."""
-
-    model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    done: bool | None = None
-    due: datetime | None = None
-    priority: Literal["low", "normal", "high"] | None = None
-
-
-class _NonOptionalTypes(BaseModel):
-    """Right: the types say a title is a str, so a null fails validation; defaults are not validated, so a field
-    left out stays unset."""
-
-    model_config = ConfigDict(extra="forbid")
-    title: reference.Title = ""
-    description: reference.Description = ""
-    done: bool = False
-    due: reference.DueDate | None = None
-    priority: Literal["low", "normal", "high"] = "normal"
-
-
-class _UpdateNaiveDue(reference.TaskUpdate):
-    """Wrong: a plain datetime takes "2025-02-01T17:00:00" (no offset); UTCDateTime refuses it at INSERT, a 500."""
-
-    due: datetime | None = None
-
-
-class _CreateNaiveDue(reference.TaskCreate):
-    """Wrong: the same plain datetime, in the POST body."""
-
-    due: datetime | None = None
-
-
-async def _patch_null_reaches_the_column(
-    session: reference.SessionDep, task_id: reference.TaskId, body: _NullableEverywhere
-) -> Any:
-    task = await reference.get_task(session, task_id)
-    for field, value in body.model_dump(exclude_unset=True).items():
-        setattr(task, field, value)  # {"title": null} → NOT NULL constraint failed: a 500
-    await session.commit()
-    return task
-
-
-async def _patch_ignores_nulls(
-    session: reference.SessionDep, task_id: reference.TaskId, body: _NullableEverywhere
-) -> Any:
-    task = await reference.get_task(session, task_id)
-    for field, value in body.model_dump(exclude_none=True).items():  # a null is skipped: due can never be cleared
-        setattr(task, field, value)
-    await session.commit()
-    return task
-
-
-async def _patch_sets_every_field(
-    session: reference.SessionDep, task_id: reference.TaskId, body: _NonOptionalTypes
-) -> Any:
-    task = await reference.get_task(session, task_id)
-    for field, value in body.model_dump().items():  # fields not sent are reset to their defaults
-        setattr(task, field, value)
-    await session.commit()
-    return task
-
-
-async def _patch_with_core_update(
-    session: reference.SessionDep, task_id: reference.TaskId, body: _NonOptionalTypes
-) -> Any:
-    await reference.get_task(session, task_id)  # a 404 for a missing task
-    changes = {field: getattr(body, field) for field in body.model_fields_set}
-    if changes:
-        await session.execute(update(reference.Task).where(reference.Task.id == task_id).values(**changes))
-        await session.commit()
-    owner = selectinload(reference.Task.owner)
-    return await session.get(reference.Task, task_id, populate_existing=True, options=[owner])
-
-
-async def _patch_checks_nulls_itself(
-    session: reference.SessionDep, task_id: reference.TaskId, body: Annotated[dict[str, Any], Body()]
-) -> Any:
-    allowed = {"title", "description", "done", "due", "priority"}
-    if unknown := set(body) - allowed:
-        raise HTTPException(422, f"unknown fields: {sorted(unknown)}")
-    if nulls := sorted(field for field, value in body.items() if value is None and field != "due"):
-        raise HTTPException(422, f"{', '.join(nulls)} cannot be null")
-    try:
-        changes = reference.TaskUpdate.model_validate(body).model_dump(exclude_unset=True)
-    except ValidationError as error:
-        raise HTTPException(422, str(error.errors()[0]["msg"])) from None
-    task = await reference.get_task(session, task_id)
-    for field, value in changes.items():
-        setattr(task, field, value)
-    await session.commit()
-    return task
-
-
-async def _wrong_user_without_tasks_is_404(engine: Any, data: dict[str, Any]) -> Any:
-    async def list_tasks(session: Any, owner_id: int | None = None, done: bool | None = None) -> list[Any]:
-        tasks = await reference.list_tasks(session, owner_id, done)
-        if not tasks:
-            raise HTTPException(404, "no tasks found")
-        return tasks
-
-    return reference.assemble(await reference.prepare(engine, data), reference.task_router(lister=list_tasks))
-
-
-async def _wrong_import_keyed_by_name(engine: Any, data: dict[str, Any]) -> Any:
-    # Owners looked up by name: the second "Tammy Smith" is folded into the first, and so are her tasks.
-    first_id = {}
-    for user in data["users"]:
-        first_id.setdefault(user["name"], user["id"])
-    merged = {
-        "users": [u for u in data["users"] if first_id[u["name"]] == u["id"]],
-        "tasks": [{**t, "owner_id": first_id[next(u["name"] for u in data["users"] if u["id"] == t["owner_id"])]}
-                  for t in data["tasks"]],
-    }
-    return await reference.build_task_manager(engine, merged)
-
-
-TaskManager.right_answers = [
-    reference.build_task_manager,
-    _right_joinedload_variant,
-    _with_patch(_patch_with_core_update),
-    _with_patch(_patch_checks_nulls_itself),
-]
-TaskManager.wrong_answers = [
-    _with_patch(_patch_null_reaches_the_column),
-    _with_patch(_patch_ignores_nulls),
-    _with_patch(_patch_sets_every_field),
-    _wrong_user_without_tasks_is_404,
-    _wrong_import_keyed_by_name,
-    _wrong_drops_tasks_without_due_date,
-    _wrong_shifted_due_dates,
-    _wrong_n_plus_1_listing,
-    _wrong_delete_not_awaited,
-    _wrong_unbounded_owner_filter,
-    _wrong_naive_due_accepted,
-]
-
-
-# --- the steps: each part of the design with a check of its own ---------------------------------------------
-
-#: Tables the lesson database already has (the blog's): a model of the task manager must not reuse them.
-BLOG_TABLES = {"users", "profiles", "posts", "comments", "roles", "user_roles"}
-#: A due date given at +01:00 (18:00 in Paris): the same instant as 17:00 UTC, however it is stored.
-PARIS_DUE = datetime(2025, 2, 1, 18, 0, tzinfo=timezone(timedelta(hours=1)))
-
-
-_AWARE_DUE = "Declare due with lessons.types.UTCDateTime (or another type that keeps it aware)."
-
-
-async def _answer_as_class(exercise: Exercise, answer: Any) -> Any:
-    """A class is the answer itself; a function is called for it (the stub counts as not attempted)."""
-    found = answer if isinstance(answer, type) else await exercise.call(answer)
-    if found is None:
-        raise Unattempted
-    return found
+        print(f"One solution to “{self.title}” (lessons/exercises/lesson15_reference.py):\n")
+        print("\n\n".join(inspect.getsource(part).rstrip() for part in self.shown))
+
+    async def answered_class(self, answer: Any, kind: type) -> Any:
+        """A class is the answer itself; a function is called for it (the stub is "not attempted")."""
+        found = answer if isinstance(answer, type) else await self.call(answer)
+        if found is None:
+            raise Unattempted
+        if not (isinstance(found, type) and issubclass(found, kind)):
+            what = "your Task model class" if kind is object else "your TaskUpdate class (a Pydantic model)"
+            raise Incorrect(f"check() takes {what}; got {show(found)}.")
+        return found
+
+
+async def _drop_own_tables(db: LessonDatabase) -> None:
+    """Drop every table but the blog's: the previous run's task manager (its names are the learner's choice)."""
+    def drop(sync: Any) -> None:
+        own = [name for name in sa_inspect(sync).get_table_names() if name not in BLOG_TABLES]
+        if own:
+            metadata = MetaData()
+            metadata.reflect(sync, only=own)
+            metadata.drop_all(sync)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(drop)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Step 1: the models
+# --------------------------------------------------------------------------------------------------------------
+
+_AWARE_DUE = " Declare due with lessons.types.UTCDateTime (or another type that keeps it aware)."
 
 
 @register
-class TaskModel(Exercise):
+class TaskModel(_Steps):
     id = "15.task_model"
     title = "Step 1: the Task and owner models"
     hints = [
@@ -619,179 +210,105 @@ class TaskModel(Exercise):
         "Give description, done and priority defaults ('', False, 'normal'), and declare due with "
         "lessons.types.UTCDateTime: DateTime(timezone=True) comes back naive on SQLite.",
     ]
-    reference = reference.Task
+    reference = ref.Task
+    shown = [ref.TaskBase, ref.TaskOwner, ref.Task]
 
-    def solution(self) -> None:
-        print(f"One solution to “{self.title}”:\n")
-        print(inspect.getsource(reference.TaskBase).rstrip() + "\n\n")
-        print(inspect.getsource(reference.TaskOwner).rstrip() + "\n\n")
-        print(inspect.getsource(reference.Task).rstrip())
-
-    async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        model = await _answer_as_class(self, answer)
+    async def steps(self, model: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        if answer:
+            model = await self.answered_class(model, object)
         mapper = sa_inspect(model, raiseerr=False)
-        if mapper is None or not hasattr(mapper, "relationships"):
-            raise Incorrect(f"check() takes your Task model class; got {show(model)}.")
+        if not hasattr(mapper, "relationships"):
+            raise Incorrect(f"check() takes your Task model class (a mapped class); got {show(model)}.")
         if "owner" not in mapper.relationships:
             raise Incorrect("Task has no relationship named `owner`: the API shows each task's owner (task.owner).")
-        owner_model = mapper.relationships["owner"].mapper.class_
-        clash = sorted(BLOG_TABLES & {table.name for table in model.metadata.sorted_tables})
-        if clash:
+        if clash := sorted(set(BLOG_TABLES) & {table.name for table in model.metadata.sorted_tables}):
             raise Incorrect(f"your models use the table(s) {clash}, which the blog has already: name yours "
                             "tm_users and tm_tasks (say), on a DeclarativeBase of your own.")
-        Session = async_sessionmaker(db.engine, expire_on_commit=False)
-        step = "creating your tables"
+        owner_model, data = mapper.relationships["owner"].mapper.class_, legacy(world)
+        given = []  # what each task is created with: every field, or only a title and an owner (the defaults)
+        for number, task in enumerate(data["tasks"]):
+            fields = dict(task, due=datetime.fromisoformat(task["due"]) if task["due"] else None)
+            if fields["due"] and number % 3 == 0:  # the same instant at another offset
+                fields["due"] = fields["due"].astimezone(timezone(timedelta(hours=world.rng.choice([-8, 1, 5.5]))))
+            given.append({key: fields[key] for key in ("id", "title", "owner_id")} if number % 4 == 2 else fields)
+        labels = [f"task {fields['id']} created with {', '.join(fields)}, then read back" for fields in given]
         try:
-            async with db.engine.begin() as conn:
-                await conn.run_sync(model.metadata.create_all)
-            step = "adding an owner and two tasks (one with only a title and an owner)"
-            async with Session() as session:
-                owner = owner_model(id=1, name="Ada Lovelace", email="ada@tasks.example")
-                session.add_all([
-                    owner,
-                    model(id=1, title="Only a title", owner_id=1),
-                    model(id=2, title="Due in Paris", description="d", done=True, due=PARIS_DUE, priority="high",
-                          owner=owner),
-                ])
-                await session.commit()
-            step = "reading the tasks back with selectinload(Task.owner)"
-            async with Session() as session:
-                tasks = (await session.scalars(
-                    select(model).options(selectinload(mapper.relationships["owner"].class_attribute))
-                    .order_by(mapper.primary_key[0])
-                )).all()
+            observed = await self._store_and_read(db, model, owner_model, data["users"], given)
         except Exception as error:
-            naive = "naive" in str(error)  # PostgreSQL refuses an aware datetime for a column without a time zone
-            advice = " (a due date with a time zone, +01:00): " + _AWARE_DUE if naive else ""
-            raise Incorrect(f"{step} failed{advice}: {describe(error)}") from None
-        plain, due = tasks
-        defaults = {"description": "", "done": False, "priority": "normal", "due": None}
-        got = {field: getattr(plain, field) for field in defaults}
-        if got != defaults:
-            wrong = "; ".join(f"{f} is {got[f]!r}" for f in defaults if got[f] != defaults[f])
-            raise Incorrect(f"a task created with only a title and an owner comes back with {wrong}; the defaults "
-                            f"are {defaults}.")
-        if due.due is None or due.due.tzinfo is None:
-            raise Incorrect(f"a due date stored as {PARIS_DUE.isoformat()} came back as {_shown(due.due)}: naive. "
-                            + _AWARE_DUE)
-        if due.due != PARIS_DUE:
-            raise Incorrect(f"a due date stored as {PARIS_DUE.isoformat()} came back as {due.due.isoformat()}: "
-                            "another instant.")
-        if (due.done, due.priority, due.owner.name, due.owner.email) != (True, "high", "Ada Lovelace",
-                                                                         "ada@tasks.example"):
-            raise Incorrect(f"a task stored with done=True, priority='high' and its owner came back as done="
-                            f"{due.done!r}, priority={due.priority!r}, owner {due.owner.name!r}.")
-        return (f"tables {', '.join(t.name for t in model.metadata.sorted_tables)}; defaults '', False and 'normal'; "
-                f"a due date at +01:00 comes back aware as {due.due.astimezone(timezone.utc).isoformat()}; "
-                "task.owner loads with selectinload.")
+            if not answer:
+                raise
+            observed = [Raised(describe(error))] * len(given)
+        run.results.extend(zip(labels, observed, strict=True))
+
+    @staticmethod
+    async def _store_and_read(db: LessonDatabase, model: Any, owner_model: Any, users: list[Any],
+                              given: list[dict[str, Any]]) -> list[Any]:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(model.metadata.create_all)
+        Session = async_sessionmaker(db.engine, expire_on_commit=False)
+        async with Session() as session:
+            owners = {user["id"]: owner_model(**user) for user in users}
+            session.add_all(owners.values())
+            for number, fields in enumerate(given):  # every other task is given its owner object, not owner_id
+                by_object = number % 2 == 1
+                session.add(model(**{k: v for k, v in fields.items() if not (by_object and k == "owner_id")},
+                                  **({"owner": owners[fields["owner_id"]]} if by_object else {})))
+            await session.commit()
+        async with Session() as session:
+            owner = sa_inspect(model).relationships["owner"].class_attribute
+            tasks = (await session.scalars(select(model).options(selectinload(owner)))).all()
+            read = {task.id: task for task in tasks}
+            return [_task({
+                **{key: getattr(read[f["id"]], key, _MISSING) for key in ("id", "title", "description", "done",
+                                                                          "priority", "due")},
+                "owner": {key: getattr(read[f["id"]].owner, key, _MISSING) for key in ("id", "name", "email")},
+            }, parse=False) if f["id"] in read else "(not found)" for f in given]
+
+    def differs(self, expected: Any, got: Any) -> str | None:
+        found = compare(expected, got)
+        return found + _AWARE_DUE if found and "(no time zone)" in found else found
+
+    def passed(self, runs: list[Run]) -> str:
+        count = sum(len(run.results) for run in runs)
+        return (f"{count} tasks on 2 generated task lists read back as the reference's: the defaults '', False and "
+                "'normal', due dates aware and the same instants (given at other offsets too), owners by "
+                "selectinload; the blog's tables untouched.")
 
 
-class _VariantBase(DeclarativeBase):
-    pass
+# --------------------------------------------------------------------------------------------------------------
+# Step 3: the PATCH request model
+# --------------------------------------------------------------------------------------------------------------
 
 
-class _VariantOwner(_VariantBase):
-    """Right, written another way: server-side defaults, other table names, no back_populates."""
+@dataclass(frozen=True)
+class Refused:
+    """A body the request model refused (a 422): the first reason, shown, never compared."""
 
-    __tablename__ = "legacy_people"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(255))
+    reason: str
 
-
-class _VariantTask(_VariantBase):
-    __tablename__ = "legacy_tasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, server_default="", default="")
-    done: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
-    due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    priority: Mapped[str] = mapped_column(String(10), server_default="normal", default="normal")
-    owner_id: Mapped[int] = mapped_column(ForeignKey("legacy_people.id"))
-    owner: Mapped[_VariantOwner] = relationship()
+    def __repr__(self) -> str:
+        return f"refused ({self.reason})"
 
 
-class _NaiveBase(DeclarativeBase):
-    pass
-
-
-class _NaiveOwner(_NaiveBase):
-    __tablename__ = "tm_users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(255))
-
-
-class _NaiveDueTask(_NaiveBase):
-    """Wrong: a plain DateTime loses the time zone (SQLite and MariaDB hand back naive values)."""
-
-    __tablename__ = "tm_tasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    done: Mapped[bool] = mapped_column(default=False)
-    due: Mapped[datetime | None] = mapped_column(DateTime)
-    priority: Mapped[str] = mapped_column(String(10), default="normal")
-    owner_id: Mapped[int] = mapped_column(ForeignKey("tm_users.id"))
-    owner: Mapped[_NaiveOwner] = relationship()
-
-
-class _NoDefaultsBase(DeclarativeBase):
-    pass
-
-
-class _NoDefaultsOwner(_NoDefaultsBase):
-    __tablename__ = "tm_users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(255))
-
-
-class _NoDefaultsTask(_NoDefaultsBase):
-    """Wrong: no defaults, so a task created with a title alone breaks the NOT NULL columns."""
-
-    __tablename__ = "tm_tasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text)
-    done: Mapped[bool]
-    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    priority: Mapped[str] = mapped_column(String(10))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("tm_users.id"))
-    owner: Mapped[_NoDefaultsOwner] = relationship()
-
-
-class _BlogTableBase(DeclarativeBase):
-    pass
-
-
-class _BlogTableOwner(_BlogTableBase):
-    __tablename__ = "users"  # the blog's table: create_all skips it, and the owner never fits
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(255))
-
-
-class _BlogTableTask(_BlogTableBase):
-    """Wrong: reuses the blog's ``users`` table name."""
-
-    __tablename__ = "tasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    done: Mapped[bool] = mapped_column(default=False)
-    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    priority: Mapped[str] = mapped_column(String(10), default="normal")
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    owner: Mapped[_BlogTableOwner] = relationship()
-
-
-TaskModel.right_answers = [reference.Task, _VariantTask]
-TaskModel.wrong_answers = [_NaiveDueTask, _NoDefaultsTask, _BlogTableTask]
+def _patch_bodies(world: World) -> list[dict[str, Any]]:
+    """PATCH bodies: valid ones (any subset of fields, due at any offset or null), and each kind of bad input."""
+    rng, task = world.rng, world.rng.choice(world.rows["legacy_tasks"])
+    offset = timezone(timedelta(minutes=rng.choice([-480, -60, 0, 60, 330])))
+    valid = {"title": task["title"], "description": rng.choice(["", "naïve 50% under_score", task["description"]]),
+             "done": rng.random() < 0.5, "due": (world.now + timedelta(days=rng.randint(-9, 9))).astimezone(offset)
+             .isoformat(), "priority": rng.choice(["low", "normal", "high"])}
+    bodies: list[dict[str, Any]] = [{}, {"due": None}, {"title": "x" * 200}]
+    bodies += [{field: valid[field]} for field in rng.sample(sorted(valid), len(valid))]
+    bodies += [{field: valid[field] for field in rng.sample(sorted(valid), 3)}, dict(valid, due=None)]
+    bad = [{field: None} for field in ("title", "description", "done", "priority")]
+    bad += [{"title": ""}, {"title": "   "}, {"priority": rng.choice(["urgent", "HIGH"])},
+            {"due": "2025-02-01T17:00:00"}, {"due": "9999-12-31T23:59:59-01:00"}, {"title": "a\x00b"},
+            {"description": "\x00"}, {"title": "\ud800"}, {"description": "x \udfff"}, dict(valid, title=None)]
+    return bodies + bad
 
 
 @register
-class TaskUpdateSchema(Exercise):
+class TaskUpdateSchema(_Steps):
     id = "15.task_update_schema"
     title = "Step 3: the PATCH request model"
     hints = [
@@ -803,82 +320,250 @@ class TaskUpdateSchema(Exercise):
         "Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), "
         "AfterValidator(storable)], and description with AfterValidator(storable) too, so a NUL is a 422.",
     ]
-    reference = reference.TaskUpdate
+    reference = ref.TaskUpdate
+    shown = [ref.TaskUpdate]
 
-    async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        schema = await _answer_as_class(self, answer)
-        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-            raise Incorrect(f"check() takes your TaskUpdate class (a Pydantic model); got {show(schema)}.")
-        accepted = [
-            ({"done": True}, {"done": True}),
-            ({}, {}),
-            ({"due": None}, {"due": None}),
-            ({"title": "New title", "priority": "high"}, {"title": "New title", "priority": "high"}),
-            ({"due": "2025-02-01T17:00:00+00:00"}, {"due": datetime(2025, 2, 1, 17, tzinfo=timezone.utc)}),
-        ]
-        for body, want in accepted:
+    def calls(self, world: World) -> list[Call]:
+        return [Call((body,), f"TaskUpdate.model_validate({_shown(body)})") for body in _patch_bodies(world)]
+
+    async def steps(self, schema: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        if answer:
+            schema = await self.answered_class(schema, BaseModel)
+        for call in self.calls(world):
             try:
-                got = schema.model_validate(body).model_dump(exclude_unset=True)
+                dumped = schema.model_validate(*call.args).model_dump(exclude_unset=True)
+                observed: Any = {key: _due(value) if key == "due" else value for key, value in dumped.items()}
             except ValidationError as error:
-                raise Incorrect(f"{json.dumps(body)} was refused ({error.errors()[0]['msg']}); "
-                                f"a PATCH may send it.") from None
-            if got != want:
-                raise Incorrect(f"{json.dumps(body)} gives model_dump(exclude_unset=True) = {got!r}; expected "
-                                f"{want!r}: only the fields sent, as sent.")
-        null = "null in a NOT NULL column"
-        refused = [
-            ({"title": None}, null), ({"description": None}, null), ({"done": None}, null),
-            ({"priority": None}, null), ({"title": ""}, "an empty title"), ({"title": "   "}, "a blank title"),
-            ({"priority": "urgent"}, "an unknown priority"),
-            ({"due": "2025-02-01T17:00:00"}, "a naive time, which UTCDateTime refuses at INSERT (use AwareDatetime)"),
-            ({"title": "a\x00b"}, "a NUL character, which PostgreSQL cannot store"),
-            ({"description": "\x00"}, "a NUL character, which PostgreSQL cannot store"),
-        ]
-        for body, why in refused:
-            try:
-                got = schema.model_validate(body).model_dump(exclude_unset=True)
-            except ValidationError:
-                continue
-            raise Incorrect(f"{json.dumps(body)} was accepted (as {got!r}); it must be refused (a 422), or it "
-                            f"reaches the database: {why}.")
-        return ("a PATCH keeps only the fields sent, clears due with null, and refuses null for title, "
-                "description, done and priority, a blank title, an unknown priority, a naive due time and a NUL "
-                "character.")
+                observed = Refused(str(error.errors()[0]["msg"]))
+            except Exception as error:
+                if not answer:
+                    raise
+                observed = Raised(describe(error))
+            run.results.append((call.label, observed))
+
+    def differs(self, expected: Any, got: Any) -> str | None:
+        if isinstance(expected, Refused):
+            return None if isinstance(got, Refused) else (
+                f"accepted, as {show(_short(got))}; the reference refuses it with a 422 ({expected.reason}), before it "
+                "reaches the database")
+        if isinstance(got, Refused):
+            return f"refused ({got.reason}); the reference accepts it as {show(_short(expected))}: a PATCH may send it"
+        found = compare(expected, got)
+        return found and f"model_dump(exclude_unset=True) differs (only the fields sent, as sent): {found}"
+
+    def passed(self, runs: list[Run]) -> str:
+        bodies = sum(len(run.results) for run in runs)
+        return (f"{bodies} PATCH bodies validated as the reference does: only the fields sent are kept, due is "
+                "cleared with null and kept aware, and null for title, description, done or priority, a blank "
+                "title, an unknown priority, a naive or overflowing due time, a NUL and a lone surrogate are "
+                "refused.")
 
 
-class _UpdateDueRequired(BaseModel):
-    """Wrong: refuses null for every field, due too, so a due date can never be cleared."""
+# --------------------------------------------------------------------------------------------------------------
+# Steps 4, 5 and the whole app: requests, and the responses compared one by one
+# --------------------------------------------------------------------------------------------------------------
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = None
-    done: bool | None = None
-    due: datetime | None = None
-    priority: Literal["low", "normal", "high"] | None = None
-
-    @field_validator("title", "description", "done", "due", "priority")
-    @classmethod
-    def not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+#: An id in a URL that stands for the task the last ``POST /tasks`` of the same run created.
+CREATED = "{created}"
 
 
-class _UpdateEmptyTitle(BaseModel):
-    """Wrong: no min_length, and priority any string: an empty title and 'urgent' get through."""
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    json: Any = None
+    content: str | None = None
+    params: dict[str, Any] | None = None
+    #: The statement promises only "a 4xx and its reason" for this one (not which 4xx).
+    any_4xx: bool = False
 
-    title: str = ""
-    description: str = ""
-    done: bool = False
-    due: datetime | None = None
-    priority: str = "normal"
+    def label(self) -> str:
+        query = "?" + "&".join(f"{k}={v}" for k, v in self.params.items()) if self.params else ""
+        body = _shown(self.json) if self.json is not None else self.content
+        return f"{self.method} {self.url}{query}" + (f" with {body}" if body else "")
 
 
-TaskUpdateSchema.right_answers = [reference.TaskUpdate, _NonOptionalTypes]
-TaskUpdateSchema.wrong_answers = [_NullableEverywhere, _UpdateDueRequired, _UpdateEmptyTitle, _UpdateNaiveDue]
+@dataclass(frozen=True)
+class Answered:
+    """A response as compared: its status code and body (tasks reduced to the fields the statement lists)."""
+
+    status: int
+    body: Any
+    any_4xx: bool = False
+
+    def __repr__(self) -> str:
+        return f"{self.status} {show(self.body) if self.body not in ('', None) else '(no body)'}"
+
+
+def reading_requests(world: World) -> list[Request]:
+    """GET /tasks (all, by owner, by done, an owner with no tasks, an unknown one), GET one, and POST, good and bad."""
+    rng, users, tasks = world.rng, world.rows["legacy_users"], world.rows["legacy_tasks"]
+    idle, namesake, owner = users[0]["id"], users[2]["id"], rng.choice(tasks)["owner_id"]
+    stranger = max(user["id"] for user in users) + rng.randint(1, 9)
+    missing = next(n for n in range(tasks[0]["id"], 10**6) if n not in {t["id"] for t in tasks})
+    due = (world.now + timedelta(days=rng.randint(1, 30))).astimezone(timezone(timedelta(hours=5, minutes=30)))
+    return [
+        Request("GET", "/tasks"),
+        Request("GET", "/tasks", params={"owner_id": owner, "done": rng.choice(["false", "true"])}),
+        Request("GET", "/tasks", params={"done": "true"}),
+        Request("GET", "/tasks", params={"owner_id": idle}),
+        Request("GET", "/tasks", params={"owner_id": stranger}),
+        Request("GET", f"/tasks/{rng.choice(tasks)['id']}"),
+        Request("GET", f"/tasks/{missing}"),
+        Request("GET", "/tasks", params={"owner_id": 2**63}),
+        Request("GET", "/tasks", params={"owner_id": rng.choice([0, -1, 2**31])}),
+        Request("GET", f"/tasks/{2**31}"),
+        Request("POST", "/tasks", json={"title": rng.choice(_WORDS) + " 50%_\\", "owner_id": idle}),
+        Request("GET", f"/tasks/{CREATED}"),
+        Request("POST", "/tasks", json={"title": "Zoë's café 🐘", "description": "naïve", "done": True,
+                                        "due": due.isoformat(), "priority": "high", "owner_id": namesake}),
+        Request("POST", "/tasks", json={"title": "x", "owner_id": stranger}),
+        Request("POST", "/tasks", json={"title": "", "owner_id": owner}),
+        Request("POST", "/tasks", json={"title": "   ", "owner_id": owner}),
+        Request("POST", "/tasks", json={"owner_id": owner}),
+        Request("POST", "/tasks", json={"title": "Urgent", "priority": "urgent", "owner_id": owner}),
+        Request("POST", "/tasks", json={"title": "Naive", "owner_id": owner, "due": "2025-02-01T17:00:00"}),
+        Request("POST", "/tasks", json={"title": "Far", "owner_id": owner, "due": "9999-12-31T23:59:59-01:00"}),
+        Request("POST", "/tasks", json={"title": "a\x00b", "owner_id": owner}),
+        Request("POST", "/tasks", content=f'{{"title": "\\ud800", "owner_id": {owner}}}'),
+        Request("POST", "/tasks", json={"title": "Huge owner", "owner_id": 2**63}, any_4xx=True),
+        Request("GET", "/tasks"),
+    ]
+
+
+def writing_requests(world: World) -> list[Request]:
+    """PATCH one task (each field, null where allowed and where not, bad input), DELETE another twice, GET both."""
+    rng, tasks = world.rng, world.rows["legacy_tasks"]
+    patched = rng.choice([t for t in tasks if t["due"]] or tasks)
+    deleted = rng.choice([t for t in tasks if t is not patched])
+    one, gone = f"/tasks/{patched['id']}", f"/tasks/{deleted['id']}"
+    due = (world.now - timedelta(hours=rng.randint(1, 999))).astimezone(timezone(timedelta(hours=-8))).isoformat()
+    missing = max(t["id"] for t in tasks) + rng.randint(1, 9)
+    nulls = rng.sample(["title", "description", "done", "priority"], 4)
+    return [
+        Request("PATCH", one, json={"done": not patched["done"]}),
+        Request("PATCH", one, json={}),
+        Request("PATCH", one, json={"title": "Ünïcödé 50%_\\", "priority": rng.choice(["low", "high"])}),
+        *[Request("PATCH", one, json={field: None}) for field in nulls],
+        Request("PATCH", one, json={"due": "2025-02-01T17:00:00"}),
+        Request("PATCH", one, json={"title": ""}),
+        Request("PATCH", one, json={"description": "a\x00b"}),
+        Request("PATCH", one, content='{"description": "x \\udc00"}'),
+        Request("GET", one),
+        Request("PATCH", one, json={"due": None}),
+        Request("GET", one),
+        Request("PATCH", one, json={"due": due, "description": ""}),
+        Request("PATCH", f"/tasks/{missing}", json={"done": True}),
+        Request("PATCH", f"/tasks/{2**63}", json={"done": True}),
+        Request("DELETE", f"/tasks/{2**31}"),
+        Request("DELETE", gone),
+        Request("GET", gone),
+        Request("DELETE", gone),
+        Request("PATCH", gone, json={"done": True}),
+        Request("DELETE", f"/tasks/{missing}"),
+        Request("GET", "/tasks"),
+    ]
+
+
+def _body_differs(expected: Any, got: Any) -> str | None:
+    """How a body differs: a listing by the tasks (ids) it holds first, then task by task."""
+    ids = [[task.get("id") if isinstance(task, dict) else task for task in body] if isinstance(body, list) else None
+           for body in (expected, got)]
+    if ids[0] is not None and ids[1] is not None:
+        if missing := [number for number in ids[0] if number not in ids[1]]:
+            return f"the reference lists the tasks {show(missing)} too (by id): yours leaves them out"
+        if extra := [number for number in ids[1] if number not in ids[0]]:
+            return f"you list the tasks {show(extra)} (by id), which the reference does not"
+        if ids[0] != ids[1]:
+            return f"you list the tasks in the order {show(ids[1])} (by id); the reference by id, {show(ids[0])}"
+        for want, have in zip(expected, got, strict=True):
+            if found := compare(want, have, f"task {want.get('id') if isinstance(want, dict) else want}"):
+                return found
+        return None
+    found = compare(expected, got)
+    return found and f"the body differs from the reference's: {found}"
+
+
+def _refused(status: int) -> bool:
+    return status in (400, 422)
+
+
+class _Api(_Steps):
+    """An API step: the answer is ``build(engine, data)`` returning the app; its responses are compared in order."""
+
+    def requests(self, world: World) -> list[Request]:
+        raise NotImplementedError
+
+    def calls(self, world: World) -> list[Call]:
+        return [Call((request,), request.label()) for request in self.requests(world)]
+
+    async def steps(self, build: Any, db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
+        app = await (self.call(build, db.engine, legacy(world)) if answer else build(db.engine, legacy(world)))
+        if not callable(app):
+            raise Incorrect(f"your function returned {show(app)}; return the FastAPI app.")
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
+        created = world.rows["legacy_tasks"][0]["id"]
+        async with httpx.AsyncClient(transport=transport, base_url="http://tasks.test") as client:
+            for call in self.calls(world):
+                request: Request = call.args[0]
+                headers = {"content-type": "application/json"} if request.content else None
+                with count_statements() as queries:
+                    try:
+                        response = await client.request(
+                            request.method, request.url.replace(CREATED, str(created)), json=request.json,
+                            content=request.content, params=request.params, headers=headers)
+                    except Exception as error:  # the route raised: a 500 for a real client
+                        if not answer:
+                            raise
+                        run.results.append((call.label, Answered(500, f"the route raised {describe(error)}")))
+                        run.statements.append(queries.count)
+                        continue
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = response.text
+                if response.status_code == 201 and isinstance(body, dict) and "id" in body:
+                    created = body["id"]
+                if response.is_success:
+                    body = [_task(item) for item in body] if isinstance(body, list) else _task(body)
+                run.results.append((call.label, Answered(response.status_code, body, request.any_4xx)))
+                run.statements.append(queries.count)
+
+    def differs(self, expected: Any, got: Any) -> str | None:
+        reference = f"the reference answers {expected.status}"
+        if got.status >= 500:
+            return f"you answered {got.status} ({got.body}); {reference}"
+        if expected.status >= 400:
+            same = got.status == expected.status or (_refused(got.status) and _refused(expected.status))
+            if not (same or (expected.any_4xx and 400 <= got.status < 500)):
+                return f"you answered {got!r}; {reference}"
+            return None if got.body not in ("", None, {}) else f"you answered {got.status} without its reason"
+        if got.status != expected.status:
+            return f"you answered {got!r}; {reference} {show(expected.body)}"
+        return _body_differs(expected.body, got.body)
+
+    def properties(self, reference: Run, answer: Run, world: World) -> str | None:
+        users, tasks = len(world.rows["legacy_users"]), len(world.rows["legacy_tasks"])
+        for (label, _), want, have in zip(reference.results, reference.statements, answer.statements, strict=True):
+            if label.startswith("GET /tasks") and not label.startswith("GET /tasks/") and have > want:
+                return (f"{label} ran {statements(have)} for the {tasks} imported tasks of {users} owners; the "
+                        f"reference {statements(want)}: load the owners with selectinload (one statement for the "
+                        "tasks, one per 500 owners), never one per task.")
+        return None
+
+    def passed(self, runs: list[Run]) -> str:
+        requests = sum(len(run.results) for run in runs)
+        listed = runs[0].statements[0]
+        return (f"the same status codes and bodies as the reference for {requests} requests on 2 generated task "
+                f"lists, the bad input refused with a 4xx and its reason; GET /tasks in {statements(listed)}.")
+
+
+async def _reading_app(engine: Any, data: dict[str, Any]) -> Any:
+    return ref.assemble(await ref.prepare(engine, data), ref.reading_routes())
 
 
 @register
-class ReadingRoutes(Exercise):
+class ReadingRoutes(_Api):
     id = "15.reading_routes"
     title = "Step 4: list, read and create tasks over HTTP"
     hints = [
@@ -888,30 +573,15 @@ class ReadingRoutes(Exercise):
         "POST /tasks answers 201 (status_code=201 on the route); look the owner up first and raise "
         "HTTPException(404) when it is missing; TaskCreate's Field(min_length=1) makes an empty title a 422.",
     ]
-    reference = reference.reading_routes
+    reference = _reading_app
+    shown = [ref.list_tasks, ref.get_task, ref.reading_routes]
 
-    async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        data = checker_data()
-        async with _serving(self, answer, db, data) as send:
-            listed_in = await _judge_listing(send, data)
-            await _judge_create(send)
-        return (f"{len(data['tasks'])} imported tasks listed with their owners in {statements(listed_in)}; "
-                "the filters work; POST answers 201, 404 for a missing owner and 422 for bad input (a naive due "
-                "time, a huge owner_id, a NUL, a lone surrogate); GET of a missing task answers 404.")
-
-
-ReadingRoutes.right_answers = [reference.build_task_manager, _right_joinedload_variant]
-ReadingRoutes.wrong_answers = [
-    _wrong_n_plus_1_listing,
-    _wrong_user_without_tasks_is_404,
-    _wrong_shifted_due_dates,
-    _wrong_unbounded_owner_filter,
-    _wrong_naive_due_accepted,
-]
+    def requests(self, world: World) -> list[Request]:
+        return reading_requests(world)
 
 
 @register
-class WritingRoutes(Exercise):
+class WritingRoutes(_Api):
     id = "15.writing_routes"
     title = "Step 5: update and delete tasks over HTTP"
     hints = [
@@ -919,30 +589,28 @@ class WritingRoutes(Exercise):
         "return it; the request model already refused the nulls.",
         "DELETE: `await session.delete(task)` then commit, and answer 204 with an empty body.",
     ]
-    reference = reference.writing_routes
+    reference = ref.build_task_manager
+    shown = [ref.writing_routes, ref.remove_task]
 
-    async def judge(self, answer: Any, db: LessonDatabase) -> str:
-        data = checker_data()
-        task = next(t for t in data["tasks"] if t["due"] and not t["done"])
-        task_url = f"/tasks/{task['id']}"
-        async with _serving(self, answer, db, data) as send:
-            found = await send("GET", task_url)
-            if found.status_code != 200:
-                raise Incorrect(f"GET {task_url} answered {found.status_code}: finish step 4 first.")
-            await _judge_patch(send, task_url, found.json())
-            await _judge_delete(send, task_url)
-        return ("PATCH changes only what it is sent, clears due with null and answers 422 for null elsewhere; "
-                "DELETE answers 204 and the task is gone; both answer 404 for a missing task.")
+    def requests(self, world: World) -> list[Request]:
+        return [Request("GET", "/tasks"), *writing_requests(world)]
 
 
-WritingRoutes.right_answers = [
-    reference.build_task_manager,
-    _with_patch(_patch_with_core_update),
-    _with_patch(_patch_checks_nulls_itself),
-]
-WritingRoutes.wrong_answers = [
-    _with_patch(_patch_null_reaches_the_column),
-    _with_patch(_patch_ignores_nulls),
-    _with_patch(_patch_sets_every_field),
-    _wrong_delete_not_awaited,
-]
+@register
+class TaskManager(_Api):
+    id = "15.task_manager"
+    title = "Move the task manager onto SQLAlchemy"
+    hints = [
+        "Two models on your own DeclarativeBase (tables tm_users and tm_tasks), Task.owner a relationship; "
+        "due is a timezone-aware datetime (datetime.fromisoformat keeps the +00:00).",
+        "Import with session.add_all(...) keeping the JSON ids, then commit. On PostgreSQL, move the id "
+        "sequences past the imported ids (setval), or the first POST collides with task 1.",
+        "GET /tasks loads owners with selectinload(Task.owner): the tasks, then one IN per 500 owners (two "
+        "statements here), never one per task. Bound owner_id with Query(ge=1, le=2**31 - 1).",
+        "Delete with `await session.delete(task)`: without await, the 204 is a lie.",
+    ]
+    reference = ref.build_task_manager
+    shown = [ref]
+
+    def requests(self, world: World) -> list[Request]:
+        return reading_requests(world) + writing_requests(world)
