@@ -230,7 +230,7 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
         for number, (left, right) in enumerate(zip(exp, act, strict=True)):
             found = compare(left, right, f"{where}[{number}]" if where else f"item {number + 1}", ordered=ordered)
             if found:
-                if not ordered or sorted(map(repr, exp)) != sorted(map(repr, act)):
+                if not ordered or compare(exp, act, ordered=False) is not None:
                     return found
                 mine, theirs = _show(act), _show(exp)
                 return f"{prefix}the same items in another order: you returned {mine}; the reference returns {theirs}"
@@ -354,7 +354,7 @@ def _by_id(name: str, left: list[dict[str, Any]], right: list[dict[str, Any]], i
     differs = "differs" if len(ids) == 1 else "differ"
     return (
         f"{_rows(len(ids))} of {name} {differs} from the reference's: id {example} has {column} "
-        f"{show(mine[example][column])}, the reference {show(theirs[example][column])}"
+        f"{_show(mine[example][column])}, the reference {_show(theirs[example][column])}"
         + (f" (and {len(ids) - 1} more rows)" if len(ids) > 1 else "")
     )
 
@@ -393,6 +393,8 @@ class Run:
     fetched: list[RowsFetched] = field(default_factory=list)
     sql: list[list[str]] = field(default_factory=list)
     problem: str | None = None
+    #: What a contract's own :meth:`Differential.run` recorded for its :meth:`~Differential.properties`.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -439,6 +441,10 @@ class Differential(Exercise):
     def observe(self, value: Any) -> Any:
         """What of a returned value is compared (default: all of it, types included)."""
         return observe(value)
+
+    def observe_tables(self, tables: Tables, world: World) -> Tables:
+        """What of the tables afterwards is compared (default: all of it; e.g. a stamp of "now" made comparable)."""
+        return tables
 
     def properties(self, reference: Run, answer: Run, world: World) -> str | None:
         """Extra promises of the task, checked on the answer's run (a bound on statements …): a reason, or None."""
@@ -526,6 +532,9 @@ class Differential(Exercise):
         if db is None:
             db = await fresh_database(f"check-{os.getpid()}", make_current=False)
             _check_databases[key] = db
+        if self.extra_tables:  # another exercise's run dropped them, as tables its own models lack
+            async with db.engine.begin() as conn:
+                await conn.run_sync(lambda sync: [table.create(sync, checkfirst=True) for table in self.extra_tables])
         return db
 
     def function_name(self) -> str:
@@ -549,7 +558,10 @@ class Differential(Exercise):
             # (a failed lazy load leaves the driver's coroutine behind: that one is not the learner's)
             for warning in caught:
                 if "was never awaited" in str(warning.message):
-                    run.problem = run.problem or f"{warning.message}: put `await` in front of that call"
+                    run.problem = run.problem or (
+                        f"{warning.message}: put `await` in front of that call (a function SQLAlchemy calls for "
+                        "you, such as an event listener, must be a plain def)"
+                    )
             await asyncio.sleep(0)
             if state is not None and any(not task.done() for task in state.tasks[tasks_before:]):
                 run.problem = run.problem or "your function left a task running after it returned"
@@ -559,7 +571,7 @@ class Differential(Exercise):
                     "and never closed: use `async with`)"
                 )
         async with db.engine.connect() as conn:
-            run.tables = await snapshot(conn)
+            run.tables = self.observe_tables(await snapshot(conn), world)
         return run
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:
