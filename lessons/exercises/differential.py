@@ -213,7 +213,9 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
     """
     prefix = f"{where}: " if where else ""
     if isinstance(got, Note) or isinstance(expected, Note):
-        return None if got == expected else f"{prefix}you returned {got!r}; the reference returns {_show(expected)}"
+        if got == expected:
+            return None
+        return f"{prefix}you returned {_show(got)}; the reference returns {_show(expected)}"
     if _kind(expected) != _kind(got):
         return (
             f"{prefix}you returned {_show(got)} ({_article(_kind(got))}); the reference returns "
@@ -257,7 +259,9 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
                 return found
         return None
     if expected != got:
-        return f"{prefix}you returned {_show(got)}; the reference returns {_show(expected)}"
+        naive = isinstance(got, datetime) and isinstance(expected, datetime) and got.tzinfo is None
+        why = " (a naive datetime, with no time zone)" if naive and expected.tzinfo is not None else ""
+        return f"{prefix}you returned {_show(got)}{why}; the reference returns {_show(expected)}"
     return None
 
 

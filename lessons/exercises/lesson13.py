@@ -274,11 +274,13 @@ class StampUpdates(Differential):
             for number in ids:
                 note = await session.get(model, number)
                 if what == "retitle":
-                    note.title = f"{note.title} (edited)"[:100]
+                    note.title = f"Edited: {note.title}"[:100]  # a real change, even at the column's limit
             await session.commit()
 
+        # Registered at app start, a day before the updates: a time taken then is not "now" when they happen.
         async with db.Session() as session:
-            await self.one_call(install, session, (), "stamp_updates(Note)", run, answer)
+            with clock.frozen(world.now - timedelta(days=1)):
+                await self.one_call(install, session, (), "stamp_updates(Note)", run, answer)
         run.abouts.append("")
         await super().run(step, db, world, run, answer)
 

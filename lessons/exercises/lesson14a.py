@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, event, insert, select
+from sqlalchemy import ForeignKey, String, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -162,6 +162,9 @@ class SoftDeletesExercise(Differential):
                 await conn.run_sync(metadata.create_all)
                 for table in metadata.sorted_tables:
                     await conn.execute(insert(table), world.rows[table.name])
+                    if db.backend == "postgresql":  # the next id after the world's, as load() does for its tables
+                        await conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
+                                                              select(func.max(table.c.id)).scalar_subquery())))
         except Exception as error:
             if not answer:
                 raise

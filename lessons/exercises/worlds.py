@@ -253,7 +253,10 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
     if backend == "sqlite":
         query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
     elif backend == "postgresql":
-        query = "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        query = (  # an index that backs a constraint (an unnamed primary key's "…_pkey") goes with its constraint
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        )
     else:
         query = (
             "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
