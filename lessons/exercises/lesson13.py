@@ -268,7 +268,9 @@ class StampUpdates(Differential):
         model = _fresh_note_model()
 
         async def install(session: AsyncSession) -> None:
-            return function(model)
+            outcome = function(model)
+            if inspect.isawaitable(outcome):  # an async def stamp_updates still registers its listener
+                await outcome
 
         async def step(session: AsyncSession, what: str, ids: list[int]) -> None:
             for number in ids:

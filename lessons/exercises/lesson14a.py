@@ -149,7 +149,7 @@ class SoftDeletesExercise(Differential):
         ]
 
     async def run(self, function: Callable[..., Any], db: LessonDatabase, world: World, run: Run, answer: bool) -> None:
-        mixin = function
+        mixin = function if isinstance(function, type) else await self.call(function)  # a factory of the mixin
         if not isinstance(mixin, type):
             raise Incorrect("check() takes your mixin class, e.g. check(SoftDeletes).")
         try:

@@ -148,7 +148,8 @@ class Repository(Differential):
         repository = function
 
         async def method(session: AsyncSession, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            bound = getattr(repository(session), name)
+            made = repository(session)
+            bound = getattr(await made if inspect.isawaitable(made) else made, name)
             try:
                 return await bound(*args, **kwargs)
             except Exception as error:
