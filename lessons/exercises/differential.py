@@ -397,8 +397,9 @@ class Run:
     fetched: list[RowsFetched] = field(default_factory=list)
     sql: list[list[str]] = field(default_factory=list)
     problem: str | None = None
-    #: What a contract's own :meth:`Differential.run` recorded for its :meth:`~Differential.properties`.
-    facts: dict[str, Any] = field(default_factory=dict)
+    #: What a contract's own :meth:`Differential.run` observed beyond the calls' results, per name (one item a
+    #: call), for its :meth:`Differential.properties` to compare.
+    extra: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ class UsersFromRawSql(Differential):
                     outcome = function(session, age)
                     return await outcome if inspect.isawaitable(outcome) else outcome
                 finally:
-                    run.facts.setdefault("sent", []).append((age, seen))
+                    run.extra.setdefault("sent", []).append((age, seen))
 
         await super().run(watched, db, world, run, answer)
 
@@ -77,7 +77,7 @@ class UsersFromRawSql(Differential):
         found = at_most(1, answer.statements)
         if found:
             return f"{found} (one SELECT)"
-        for (label, _), (age, seen) in zip(answer.results, answer.facts["sent"], strict=True):
+        for (label, _), (age, seen) in zip(answer.results, answer.extra["sent"], strict=True):
             for sql, parameters, raw in seen:
                 if not raw:
                     return (
