@@ -225,7 +225,9 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
     """
     prefix = f"{where}: " if where else ""
     if isinstance(got, Note) or isinstance(expected, Note):
-        return None if got == expected else f"{prefix}you returned {got!r}; the reference returns {_show(expected)}"
+        if got == expected:
+            return None
+        return f"{prefix}you returned {_show(got)}; the reference returns {_show(expected)}"
     if _kind(expected) != _kind(got) and {_kind(expected), _kind(got)} != {"tuple", "Row"}:  # a Row is a tuple
         return (
             f"{prefix}you returned {_show(got)} ({_article(_kind(got))}); the reference returns "
@@ -248,7 +250,7 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
         for number, (left, right) in enumerate(zip(exp, act, strict=True)):
             found = compare(left, right, f"{where}[{number}]" if where else f"item {number + 1}")
             if found:
-                if not ordered or sorted(map(repr, exp)) != sorted(map(repr, act)):
+                if not ordered or compare(exp, act, ordered=False) is not None:
                     return found
                 position = next(n for n, (a, b) in enumerate(zip(exp, act, strict=True)) if a != b)
                 return (
@@ -278,7 +280,9 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
                 return found
         return None
     if expected != got:
-        return f"{prefix}you returned {_show(got)}; the reference returns {_show(expected)}"
+        naive = isinstance(got, datetime) and isinstance(expected, datetime) and got.tzinfo is None
+        why = " (a naive datetime, with no time zone)" if naive and expected.tzinfo is not None else ""
+        return f"{prefix}you returned {_show(got)}{why}; the reference returns {_show(expected)}"
     return None
 
 
@@ -381,7 +385,7 @@ def _by_id(name: str, left: list[dict[str, Any]], right: list[dict[str, Any]], i
     differs = "differs" if len(ids) == 1 else "differ"
     return (
         f"{_rows(len(ids))} of {name} {differs} from the reference's: id {example} has {column} "
-        f"{show(mine[example][column])}, the reference {show(theirs[example][column])}"
+        f"{_show(mine[example][column])}, the reference {_show(theirs[example][column])}"
         + (f" (and {len(ids) - 1} more rows)" if len(ids) > 1 else "")
     )
 
@@ -477,6 +481,10 @@ class Differential(Exercise):
     def differs(self, expected: Any, got: Any) -> str | None:
         """How one call's observed result differs from the reference's, in a sentence (default: :func:`compare`)."""
         return compare(expected, got, ordered=self.ordered)
+
+    def observe_tables(self, tables: Tables, world: World) -> Tables:
+        """What of the tables afterwards is compared (default: all of it; e.g. a stamp of "now" made comparable)."""
+        return tables
 
     def properties(self, reference: Run, answer: Run, world: World) -> str | None:
         """Extra promises of the task, checked on the answer's run (a bound on statements …): a reason, or None."""
@@ -574,6 +582,9 @@ class Differential(Exercise):
         if db is None:
             db = await fresh_database(f"check-{os.getpid()}", make_current=False)
             _check_databases[key] = db
+        if self.extra_tables:  # another exercise's run dropped them, as tables its own models lack
+            async with db.engine.begin() as conn:
+                await conn.run_sync(lambda sync: [table.create(sync, checkfirst=True) for table in self.extra_tables])
         return db
 
     def function_name(self) -> str:
@@ -598,13 +609,16 @@ class Differential(Exercise):
             # (a failed lazy load leaves the driver's coroutine behind: that one is not the learner's)
             for warning in caught:
                 if "was never awaited" in str(warning.message):
-                    run.problem = run.problem or f"{warning.message}: put `await` in front of that call"
+                    run.problem = run.problem or (
+                        f"{warning.message}: put `await` in front of that call (a function SQLAlchemy calls for "
+                        "you, such as an event listener, must be a plain def)"
+                    )
         if answer:
             await asyncio.sleep(0)
             if state is not None and any(not task.done() for task in state.tasks[tasks_before:]):
                 run.problem = run.problem or "your function left a task running after it returned"
         async with db.engine.connect() as conn:
-            run.tables = await snapshot(conn, self.compared_tables)
+            run.tables = self.observe_tables(await snapshot(conn, self.compared_tables), world)
         return run
 
     async def judge(self, answer: Any, db: LessonDatabase) -> str:

@@ -65,7 +65,7 @@ class World:
 
     def ids(self, table: str) -> list[int]:
         """The ids of ``table``'s rows, in insertion order."""
-        return [row["id"] for row in self.rows[table]]
+        return [row["id"] for row in self.rows.get(table, [])]
 
     def where(self, table: str, **values: Any) -> list[dict[str, Any]]:
         """``table``'s rows whose columns equal ``values``."""
@@ -226,8 +226,11 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
         for kind, name, _table in found:
             if kind == "trigger" or (kind == "view"):
                 await conn.execute(text(f"DROP {kind.upper()} IF EXISTS {quote(name)}"))
-        for kind, name, _table in found:
-            if kind == "table" and name not in by_name and not name.startswith("sqlite_"):
+        # Children first: a run's tables may reference each other, and SQLite enforces foreign keys on a DROP.
+        ordered = await conn.run_sync(lambda sync: inspect(sync).get_sorted_table_and_fkc_names())
+        tables = {name for kind, name, _table in found if kind == "table"}
+        for name in reversed([name for name, _ in ordered if name in tables]):
+            if name not in by_name and not name.startswith("sqlite_"):
                 await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}"))
     else:
         names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
@@ -271,7 +274,7 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
     if backend == "sqlite":
         query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
     elif backend == "postgresql":
-        query = (  # an index that backs a constraint (an unnamed primary key's ..._pkey) goes with its table
+        query = (  # an index that backs a constraint (an unnamed primary key's "…_pkey") goes with its constraint
             "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
         )
