@@ -167,18 +167,12 @@ async def test_a_task_an_answer_leaves_running_is_ended_with_its_check() -> None
     assert leftovers[0].cancelled()
 
 
-async def test_helpers_add_rows_count_fetched_rows_and_look_from_a_second_connection() -> None:
+async def test_rows_fetched_are_counted_per_statement() -> None:
     db = await database.fresh_database("test-framework-helpers", make_current=False)
     try:
-        a, b = await exercises.with_extra_rows(
-            db, User(name="Twin", email=exercises.unique_email()), User(name="Twin", email=exercises.unique_email())
-        )
-        assert a.id != b.id
-        assert await exercises.committed(db, select(User.id).where(User.name == "Twin").order_by(User.id)) == [
-            (a.id,),
-            (b.id,),
-        ]
         async with db.Session() as session:
+            session.add_all([User(name="Twin", email="twin.1@check.invalid"), User(name="Twin", email="twin.2@x.test")])
+            await session.flush()
             with exercises.count_rows_fetched() as fetched:
                 await session.scalars(select(User).where(User.name == "Twin"))
                 await session.scalar(select(func.count()).select_from(User))
@@ -193,8 +187,6 @@ def test_messages_show_strings_as_strings_and_never_end_in_an_empty_reason() -> 
     assert exercises.show(tuple(range(7))) == "(0, 1, 2, 3, 4, … (7 in all))"
     assert exercises.reason("GET /tasks answered 500", "  ") == "GET /tasks answered 500"
     assert exercises.describe(NotImplementedError()) == "NotImplementedError"
-    with pytest.raises(Incorrect, match="returned 'abc' \\(a str\\)"):
-        exercises.as_sequence("abc", "a list of ids")
 
 
 async def test_a_check_says_the_same_thing_every_time_it_runs() -> None:

@@ -140,15 +140,6 @@ def show(value: Any, limit: int = 5) -> str:
     return shown if len(shown) <= 200 else shown[:197] + "…"
 
 
-def gave_away(row: Any, what: str) -> str:
-    """A message naming the row that exposed the mistake.
-
-    >>> gave_away("user 201 'Ada' (no posts)", "it is missing from your result")
-    "user 201 'Ada' (no posts) gave it away: it is missing from your result"
-    """
-    return f"{row if isinstance(row, str) else show(row)} gave it away: {what}"
-
-
 def statements(count: int) -> str:
     """``1 statement``, ``3 statements``: for checkers' messages.
 
@@ -156,19 +147,6 @@ def statements(count: int) -> str:
     ('1 statement', '2 statements')
     """
     return f"{count} statement{'' if count == 1 else 's'}"
-
-
-def as_sequence(got: Any, what: str) -> list[Any]:
-    """``got`` as a list, or :class:`Incorrect` saying what came back instead (a string is not a list of its letters).
-
-    >>> as_sequence((1, 2), "a list of ids")
-    [1, 2]
-    """
-    if got is None:
-        raise Incorrect(f"your function returned None; return {what}.")
-    if isinstance(got, str | bytes | dict) or not hasattr(got, "__iter__"):
-        raise Incorrect(f"your function returned {show(got)} (a {type(got).__name__}); return {what}.")
-    return list(got)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -252,7 +230,6 @@ class _CheckState:
     db: database.LessonDatabase | None = None
     received: list[Any] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    emails: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
 _numbers = itertools.count(1)
@@ -335,31 +312,8 @@ def count_rows_fetched() -> Iterator[RowsFetched]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Rows of the checker's own, and a second connection
+# A second connection
 # --------------------------------------------------------------------------------------------------------------
-
-_emails = itertools.count(1)
-
-
-def unique_email(stem: str = "checker") -> str:
-    """An email no seeded user has (``checker.1@check.invalid`` …), numbered per check: the same on every run."""
-    state = _this_check()
-    return f"{stem}.{next(state.emails if state is not None else _emails)}@check.invalid"
-
-
-async def with_extra_rows(db: database.LessonDatabase, *rows: Any) -> list[Any]:
-    """Add ORM objects of the checker's own on top of the seed, committed; returns them with their ids.
-
-    The revealing rows a checker adds: two users with the same name, a user with no roles/posts/comments,
-    a row exactly on a time boundary, a backslash in a searched text …
-
-    >>> ada, twin = await with_extra_rows(db, User(name="Ada", email=unique_email()),
-    ...                                   User(name="Ada", email=unique_email()))   # doctest: +SKIP
-    """
-    async with db.Session() as session:
-        session.add_all(rows)
-        await session.commit()
-    return list(rows)
 
 
 @asynccontextmanager
@@ -375,12 +329,6 @@ async def second_connection(db: database.LessonDatabase) -> AsyncIterator[AsyncC
             yield conn
     finally:
         await engine.dispose()
-
-
-async def committed(db: database.LessonDatabase, statement: Any) -> list[Any]:
-    """The rows ``statement`` returns from a second connection: what the answer really committed."""
-    async with second_connection(db) as conn:
-        return list((await conn.execute(statement)).all())
 
 
 # --------------------------------------------------------------------------------------------------------------
