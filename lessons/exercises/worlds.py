@@ -222,6 +222,10 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
     quote = conn.dialect.identifier_preparer.quote
     by_name = {table.name: table for table in known}
     if backend == "sqlite":
+        # A virtual table (FTS5) first: its shadow tables go with it, and dropped before it they would break it.
+        virtual = await conn.scalars(text("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"))
+        for name in virtual.all():
+            await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}"))
         found = (await conn.execute(text("SELECT type, name, tbl_name FROM sqlite_master WHERE sql IS NOT NULL"))).all()
         for kind, name, _table in found:
             if kind == "trigger" or (kind == "view"):
