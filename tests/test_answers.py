@@ -41,6 +41,15 @@ def test_every_exercise_has_known_answers_of_both_kinds() -> None:
         assert sum(not known.right for known in mine) >= 2, exercise.id
 
 
+def test_every_exercise_has_answers_written_without_reading_its_checker() -> None:
+    """Issue 19's bar: at least 3 right and 8 wrong answers per exercise, by someone who had not read the checker."""
+    for exercise in exercises.all_exercises():
+        mine = [known for known in KNOWN if known.exercise == exercise.id and known.module.endswith("_independent")]
+        assert sum(known.right for known in mine) >= 3, exercise.id
+        assert sum(not known.right for known in mine) >= 8, exercise.id
+        assert len({known.mistake for known in mine if not known.right}) >= 8, f"{exercise.id}: mistake classes"
+
+
 def test_known_answers_name_real_exercises() -> None:
     ids = {exercise.id for exercise in exercises.all_exercises()}
     assert {known.exercise for known in KNOWN} <= ids
