@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lessons import exercises, progress
 from lessons.exercises.lesson00 import count_active_users
 from lessons.settings import ROOT, get_settings
+from tests.answers import lesson00
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ async def test_a_wrong_answer_is_tried_and_a_stub_is_not_started(learner: Path) 
     exercise = exercises.get("00.count_active_users")
     assert (await exercise.check(_stub)).status == "unattempted"
     assert entry(learner) == {"status": "not started", "attempts": 0, "first_passed": None, "last_tried": None}
-    assert (await exercise.check(exercise.wrong_answers[0])).status == "failed"
+    assert (await exercise.check(lesson00.wrong_counts_everyone)).status == "failed"
     assert entry(learner)["status"] == "tried"
     assert entry(learner)["attempts"] == 1
     assert entry(learner)["first_passed"] is None

@@ -429,7 +429,7 @@ class Exercise:
     :meth:`call` to run the answer: it turns the untouched stub's ``NotImplementedError`` into
     "not attempted", bounds the time, and marks what the answer raised, so that an error raised by the
     checker's own code is reported as the checker's, with what it received.
-    ``right_answers``/``wrong_answers`` are known answers the framework's self-tests check it against.
+    Its known right and wrong answers are test data in ``tests/answers/`` (``tests/test_answers.py`` runs them).
     """
 
     id: ClassVar[str]
@@ -437,8 +437,6 @@ class Exercise:
     hints: ClassVar[list[str]]
     #: The reference solution, printed by :meth:`solution`.
     reference: ClassVar[Callable[..., Any]]
-    right_answers: ClassVar[list[Callable[..., Any]]] = []
-    wrong_answers: ClassVar[list[Callable[..., Any]]] = []
 
     #: Whether the check's database outlives the check (a checker that reloads it itself keeps one per process).
     keeps_database: ClassVar[bool] = False

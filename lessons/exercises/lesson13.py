@@ -174,7 +174,8 @@ class SetEditorFont(Differential):
     def calls(self, world: World) -> list[Call]:
         accounts = world.rows["practice_accounts"]
         first, other = world.rng.sample(accounts, 2)
-        fonts = world.rng.sample(_FONTS, 3)
+        # Neither font the first account gets is the one it had: an answer that saves nothing must leave a trace.
+        fonts = world.rng.sample([font for font in _FONTS if font != first["preferences"]["editor"]["font"]], 2)
 
         def call(account: dict[str, Any], font: str, about: str) -> Call:
             return Call((account["id"], font), f"set_editor_font(session, account {account['id']}, {font!r})", about)
