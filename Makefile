@@ -58,10 +58,10 @@ lock-check:
 		{ rm -rf $$tmp; echo "error: $(LOCK) drifted from requirements.txt: run make lock" >&2; exit 1; }
 
 seed: setup
-	@$(BIN)/python -m lessons.seed --size default
+	@$(BIN)/python -m lessons.tooling.seed --size default
 
 seed-large: setup
-	@$(BIN)/python -m lessons.seed --size large
+	@$(BIN)/python -m lessons.tooling.seed --size large
 
 # jupyter/settings/overrides.json switches off the "official Jupyter news?" pop-up and the update check.
 # make e2e starts this same target on copies of the notebooks (LAB_ROOT) and a free PORT.
@@ -69,7 +69,7 @@ LAB_ROOT ?= notebooks
 # The seed builds beside the server's start (fresh_database waits for it under a file lock), to print the URL sooner.
 lab: setup
 	@echo "Starting JupyterLab on $(LAB_ROOT)/ — open the URL it prints (Ctrl-C to stop)."
-	@$(BIN)/python -m lessons.seed --size default &
+	@$(BIN)/python -m lessons.tooling.seed --size default &
 	$(BIN)/jupyter lab --no-browser --allow-root --ip=$(HOST) --port=$(PORT) \
 		--ServerApp.root_dir=$(LAB_ROOT) --LabApp.default_url=/lab/tree/00-setup.ipynb \
 		--LabApp.app_settings_dir=$(CURDIR)/jupyter/settings
@@ -104,7 +104,7 @@ test: lint unit nbval matrix sizes
 
 # An author's guide, not a check: each lesson's size against one sitting (about 45 minutes).
 sizes: setup
-	@$(BIN)/python -m lessons.lesson_size
+	@$(BIN)/python -m lessons.tooling.lesson_size
 
 # The SQLite suite alone (library tests, strict solutions/, lax notebooks/): what CI runs on each further Python.
 test-sqlite: export TEST_BACKENDS = sqlite
@@ -114,7 +114,7 @@ test-sqlite: unit nbval
 # Re-records solutions/ (SQLite) and, for each server whose TEST_*_URL is set and answers, solutions-postgresql/ and
 # solutions-mariadb/; it says which it skipped. LESSONS="02-crud 03" for some, ENGINES=sqlite,mariadb for some.
 notebooks: seed seed-large
-	$(BIN)/python -m lessons.publish $(if $(ENGINES),--engines $(ENGINES)) $(LESSONS)
+	$(BIN)/python -m lessons.tooling.publish $(if $(ENGINES),--engines $(ENGINES)) $(LESSONS)
 
 # Every known answer to every practice task on all three backends (CI runs each on one of them, spread evenly).
 answers-matrix: seed
@@ -191,12 +191,12 @@ hub-expected: setup $(HUB_PROXY) hub-venv
 
 # Every check() a learner runs is recorded in their data folder (.data/progress.json), locally: their table…
 progress: setup
-	@$(BIN)/python -m lessons.progress
+	@$(BIN)/python -m lessons.tooling.progress
 
 # …and, for an instructor, the whole class as handed in (on make hub: .hub/exchange, the drop folder), with a CSV.
 USERS ?= .hub/exchange
 class-progress: setup
-	@$(BIN)/python -m lessons.progress --class $(USERS) $(if $(CSV),--csv $(CSV))
+	@$(BIN)/python -m lessons.tooling.progress --class $(USERS) $(if $(CSV),--csv $(CSV))
 
 clean:
 	rm -rf .data .pytest_cache .ruff_cache .venv-3.* site/_build

@@ -35,9 +35,9 @@ from typing import Any
 from sqlalchemy import MetaData, String, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lessons import clock
-from lessons.database import LessonDatabase, fresh_database, sqlite_path
-from lessons.sql import count_queries
+from lessons.core import clock
+from lessons.core.database import LessonDatabase, fresh_database, sqlite_path
+from lessons.lens.sql import count_queries
 
 #: The ratio to the floor the recommended path (Core insert) must stay within.
 TARGET = 1.5

@@ -60,9 +60,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hub"))
 
 from course_hub import remove_accounts, remove_database_roles
 
-from lessons.connections import server_connection
-from lessons.pristine import _server_database_names, drop_database
-from lessons.settings import mask, parse_database_url
+from lessons.core.connections import server_connection
+from lessons.core.pristine import _server_database_names, drop_database
+from lessons.core.settings import mask, parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ("02-crud", "04-loading-and-n-plus-1")

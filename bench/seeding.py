@@ -1,6 +1,6 @@
 """Measure the spine's speed targets (``make bench``).
 
-1. Seeding the default database through async SQLAlchemy (``lessons.seed.insert_rows``: one executemany per
+1. Seeding the default database through async SQLAlchemy (``lessons.core.seed.insert_rows``: one executemany per
    table on the async connection) against the floor: raw ``sqlite3.executemany`` inserting the same rows in
    one transaction. Target: at most 1.5 × the floor.
 2. ``fresh_database()`` on SQLite. Target: at most 0.2 s.
@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from lessons import database, pristine, seed
-from lessons.models import Base
-from lessons.sql import dialect_named
+from lessons.core import database, pristine, seed
+from lessons.core.models import Base
+from lessons.lens.sql import dialect_named
 
 REPEAT = 5
 
@@ -97,7 +97,7 @@ async def main() -> None:
     print(f"Seeding the default database ({rows:,} rows, best of {REPEAT}):")
     print(f"  raw sqlite3.executemany (floor)   {floor * 1000:8.1f} ms  (rows → tuples, then executemany)")
     print(f"  … of tuples made beforehand       {io_only * 1000:8.1f} ms  (reference: the executemany calls alone)")
-    print(f"  lessons.seed over async SQLAlchemy {ours * 1000:7.1f} ms  = {ratio:.2f} × the floor (target ≤ 1.5 ×)")
+    print(f"  core.seed over async SQLAlchemy {ours * 1000:9.1f} ms  = {ratio:.2f} × the floor (target ≤ 1.5 ×)")
     print(f"fresh_database() on SQLite          {fresh * 1000:8.1f} ms  (target ≤ 200 ms)")
     verdicts = {"seeding ≤ 1.5 × floor": ratio <= 1.5, "fresh_database ≤ 0.2 s": fresh <= 0.2}
     print("Targets: " + ", ".join(f"{name}: {'met' if met else 'MISSED'}" for name, met in verdicts.items()))

@@ -1,7 +1,7 @@
 """Opening a lesson and letting its kernel start leaves it unmodified: closing it does not ask to save.
 
 JupyterLab 4 writes the kernel's kernelspec and language_info into the notebook when the kernel starts and marks
-the tab modified (●) unless they equal what the file holds; lessons.publish commits them complete.
+the tab modified (●) unless they equal what the file holds; lessons.tooling.publish commits them complete.
 """
 
 from __future__ import annotations

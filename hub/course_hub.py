@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Where `make hub` installs configurable-http-proxy from hub/proxy/package-lock.json.
 PROXY = ROOT / ".tools" / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 #: A username is also the learner's namespace on a shared database server and a folder name, so it must be what
-#: ``lessons.settings.clean_namespace`` leaves unchanged: lower case, letters, digits and single ``_``, 1-16 long.
+#: ``lessons.core.settings.clean_namespace`` leaves unchanged: lower case, letters, digits and single ``_``, 1-16 long.
 USERNAME_PATTERN = r"^(?=.{1,16}$)[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 #: The class password: three groups of four, easy to write on a board (no 0/o, 1/l); about 59 bits.
 _LEARNER_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -338,7 +338,7 @@ def instructors_group(state: Path) -> str:
 
 
 def ensure_exchange(state: Path, isolate: bool) -> Path:
-    """``<state>/exchange``, the progress drop folder (lessons.progress.hand_in).
+    """``<state>/exchange``, the progress drop folder (lessons.tooling.progress.hand_in).
 
     Isolated: ``root:<instructors' group>``, mode 3753: learners create their file but cannot list the folder
     nor read a file (files are 640, in the instructors' group by the setgid bit), nor replace another's (sticky).
@@ -522,7 +522,7 @@ def role_name(database_url: str, username: str) -> str:
     >>> role_name("postgresql+asyncpg://teacher:secret@db/course", "ada")
     'course_ada'
     """
-    from lessons.settings import parse_database_url
+    from lessons.core.settings import parse_database_url
 
     return f"{parse_database_url(database_url).database}_{username}"
 
@@ -582,12 +582,12 @@ async def ensure_database_role(
 
     ``LOGIN CREATEDB CONNECTION LIMIT <connections>``, a generated password kept in ``<home>/.pgpass``
     (mode 600: libpq and asyncpg read it), marked by a comment as this hub's; the URL carries no password. The
-    databases the learner creates are theirs alone (lessons.pristine revokes ``CONNECT`` from ``PUBLIC``).
+    databases the learner creates are theirs alone (lessons.core.pristine revokes ``CONNECT`` from ``PUBLIC``).
     """
     from sqlalchemy import text
 
-    from lessons.connections import server_connection
-    from lessons.settings import parse_database_url
+    from lessons.core.connections import server_connection
+    from lessons.core.settings import parse_database_url
 
     url = parse_database_url(admin_url)
     role = role_name(admin_url, username)
@@ -627,7 +627,7 @@ async def _mariadb_account(
     """
     from sqlalchemy import text
 
-    from lessons.connections import server_connection
+    from lessons.core.connections import server_connection
 
     option_file = home / ".my.cnf"
     found = re.search(rf"^password=({_GENERATED_PASSWORD})$", _read_from_home(option_file), re.MULTILINE)
@@ -654,8 +654,8 @@ async def remove_database_roles(admin_url: str, state: Path) -> list[str]:
     """Drop the roles this hub created (their databases must be dropped first); returns those dropped."""
     from sqlalchemy import text
 
-    from lessons.connections import server_connection
-    from lessons.settings import parse_database_url
+    from lessons.core.connections import server_connection
+    from lessons.core.settings import parse_database_url
 
     url = parse_database_url(admin_url)
     if url.get_backend_name() != "postgresql":
@@ -716,7 +716,7 @@ def password_check(admin_url: str, learner_role: str = "") -> str:
     """
     import concurrent.futures
 
-    from lessons.settings import parse_database_url
+    from lessons.core.settings import parse_database_url
 
     url = parse_database_url(admin_url)
     superuser = "postgres" if url.get_backend_name() == "postgresql" else "root"
@@ -922,7 +922,7 @@ def _port(environ: dict[str, str], name: str, default: int) -> int:
 
 def _database_url(environ: dict[str, str]) -> str:
     """The instructor's DATABASE_URL (environment, else the checkout's .env), checked; empty for SQLite."""
-    from lessons.settings import Settings, parse_database_url
+    from lessons.core.settings import Settings, parse_database_url
 
     url = environ["DATABASE_URL"] if "DATABASE_URL" in environ else Settings().DATABASE_URL
     if url:
@@ -1103,7 +1103,7 @@ def single_user_args(is_root: bool) -> Iterable[str]:
     yield "--MappingKernelManager.cull_idle_timeout=3600"
     yield "--MappingKernelManager.cull_interval=300"
     yield "--MappingKernelManager.cull_connected=False"
-    # A closing kernel drops its lesson copies on a database server (lessons.pristine); 5 s, the default, is not
+    # A closing kernel drops its lesson copies on a database server (lessons.core.pristine); 5 s, the default, is not
     # always enough on a busy machine, and a killed kernel's copies wait for that learner's next kernel.
     yield "--KernelManager.shutdown_wait_time=15"
     if is_root:  # shared-user mode as root (HUB_ISOLATION=shared): the servers run as root too

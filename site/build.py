@@ -121,7 +121,7 @@ def fold_solutions(notebook: Any) -> int:
     A code cell that holds a ``# BEGIN SOLUTION`` region is shown as the learner's copy has it (the stub), then
     the full cell with its output behind "Show the solution".
     """
-    from lessons.publish import strip_solutions
+    from lessons.tooling.publish import strip_solutions
 
     cells, folded = [], 0
     for cell in notebook.cells:

@@ -247,7 +247,7 @@ def check_sql(out: Path, parsed: dict[Path, Page]) -> str:
 
 def learner_stubs(notebook: nbformat.NotebookNode) -> list[str]:
     """The first line each practice cell gets in the learner's copy in place of the answer (the stub)."""
-    from lessons.publish import strip_solutions
+    from lessons.tooling.publish import strip_solutions
 
     stubs = []
     for cell in notebook.cells:

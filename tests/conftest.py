@@ -21,9 +21,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from lessons import clock
-from lessons.database import LessonDatabase, fresh_database
-from lessons.settings import get_settings
+from lessons.core import clock
+from lessons.core.database import LessonDatabase, fresh_database
+from lessons.core.settings import get_settings
 
 SERVERS = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -14,8 +14,8 @@ import sys
 
 from sqlalchemy import func, select
 
-from lessons.database import fresh_database
-from lessons.models import User
+from lessons.core.database import fresh_database
+from lessons.core.models import User
 
 
 async def main(url: str, iterations: int, lesson: str) -> None:

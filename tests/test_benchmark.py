@@ -1,4 +1,4 @@
-"""lessons.benchmark: the runs asked for, in alternating rounds, with statements counted and gc restored."""
+"""lessons.lens.benchmark: the runs asked for, in alternating rounds, with statements counted and gc restored."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from lessons.benchmark import compare_ways
+from lessons.lens.benchmark import compare_ways
 
 
 async def test_runs_alternate_and_statements_are_counted() -> None:

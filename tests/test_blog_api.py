@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lessons.blog import create_app
-from lessons.models import Comment, Post, User
-from lessons.sql import count_queries
+from lessons.core.models import Comment, Post, User
+from lessons.lens.sql import count_queries
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from lessons.settings import DATA_DIR, ROOT
+from lessons.core.settings import DATA_DIR, ROOT
 from tests.blog_requests import lone_surrogate_requests
 
 #: How many generated requests each operation gets (the API has 18 operations).

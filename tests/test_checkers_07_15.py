@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with
 
 from lessons import exercises
 from lessons.blog.deps import SessionDep, UserId
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
 from lessons.exercises import lesson15, lesson15_reference
 
 pytestmark = pytest.mark.usefixtures("database_url_env")

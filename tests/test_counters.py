@@ -1,4 +1,4 @@
-"""lessons.counters: a counter starts at 0, and its value is what has been committed, on every backend."""
+"""lesson08b_counters: a counter starts at 0, and its value is what has been committed, on every backend."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import doctest
 from sqlalchemy import String, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-import lessons.counters
-from lessons.counters import Counter, Counters
-from lessons.database import LessonDatabase
+import lessons.scenery.lesson08b_counters
+from lessons.core.database import LessonDatabase
+from lessons.scenery.lesson08b_counters import Counter, Counters
 
 
 class _Base(DeclarativeBase):
@@ -54,4 +54,4 @@ async def test_another_model_with_the_same_columns_works_too(db: LessonDatabase)
 
 
 def test_the_docstring_example_runs() -> None:
-    assert doctest.testmod(lessons.counters).failed == 0
+    assert doctest.testmod(lessons.scenery.lesson08b_counters).failed == 0

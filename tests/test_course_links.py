@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 NOTEBOOK_LINK = re.compile(r"\[([^\]]*)\]\(([\w.-]+\.ipynb)(?:#[\w-]*)?\)")

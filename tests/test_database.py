@@ -1,4 +1,4 @@
-"""What every lesson relies on from ``lessons.database``: fresh, private, resettable, seeded databases."""
+"""What every lesson relies on from ``lessons.core.database``: fresh, private, resettable, seeded databases."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from lessons.database import fresh_database, sqlite_path
-from lessons.models import Post, User
-from lessons.pristine import ensure_pristine
-from lessons.seed import SIZES
+from lessons.core.database import fresh_database, sqlite_path
+from lessons.core.models import Post, User
+from lessons.core.pristine import ensure_pristine
+from lessons.core.seed import SIZES
 
 
 async def count(db, model) -> int:
@@ -97,7 +97,7 @@ async def test_naive_datetimes_are_refused(db) -> None:
 
 
 def test_default_url_is_sqlite_in_a_git_ignored_folder() -> None:
-    from lessons.settings import DEFAULT_URL, ROOT, parse_database_url
+    from lessons.core.settings import DEFAULT_URL, ROOT, parse_database_url
 
     url = parse_database_url(DEFAULT_URL)
     assert url.drivername == "sqlite+aiosqlite"

@@ -1,4 +1,4 @@
-"""lessons.ddl, lesson 01's side-by-side CREATE TABLE: line n is the same column on every backend, and the
+"""lesson01_ddl, lesson 01's side-by-side CREATE TABLE: line n is the same column on every backend, and the
 differences the lesson points at are there to see."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import doctest
 
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
-from lessons import ddl
-from lessons.ddl import ddl_by_backend, ddl_lines
-from lessons.models import User
+from lessons.core.models import User
+from lessons.scenery import lesson01_ddl as ddl
+from lessons.scenery.lesson01_ddl import ddl_by_backend, ddl_lines
 
 
 def test_each_line_is_the_same_column_on_every_backend() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lessons.settings import ROOT, Settings
+from lessons.core.settings import ROOT, Settings
 
 DEPLOY = ROOT / "deploy"
 
@@ -192,7 +192,7 @@ def test_the_hub_has_instructors_no_default_password_and_culls_idle_servers() ->
     assert hook == ["course-first-start"]
     assert "course-class" in config["hub"]["extraConfig"]["course-instructor"]
     assert "/srv/handed-in" in config["hub"]["extraConfig"]["course-instructor"]
-    assert "python -m lessons.progress --class /srv/handed-in" in readme()
+    assert "python -m lessons.tooling.progress --class /srv/handed-in" in readme()
     compile(config["hub"]["extraConfig"]["course-instructor"], "extraConfig", "exec")  # valid Python
 
 

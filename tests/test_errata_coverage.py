@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 #: ERRATA number → (lesson, texts that must all appear in it)
 COVERAGE: dict[int, tuple[str, list[str]]] = {

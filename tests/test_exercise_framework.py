@@ -11,11 +11,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from lessons import database, exercises
-from lessons.database import LessonDatabase
+from lessons import exercises
+from lessons.core import database
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
 from lessons.exercises import framework
 from lessons.exercises.framework import Exercise, Incorrect
-from lessons.models import User
 
 pytestmark = pytest.mark.usefixtures("database_url_env")
 

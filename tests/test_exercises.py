@@ -52,9 +52,9 @@ async def test_a_called_function_is_explained_not_awaited() -> None:
 def test_checkers_share_one_database_per_process() -> None:
     """Every check reloads the same database of this process (schema included), never one copy per check.
 
-    It goes when the kernel exits (``lessons.database``'s atexit), or at the next start when the kernel was killed.
+    It goes when the kernel exits (``lessons.core.database``'s atexit), or at the next start when the kernel was killed.
     """
-    from lessons.settings import DATA_DIR
+    from lessons.core.settings import DATA_DIR
 
     leftovers = sorted(path.name for path in DATA_DIR.glob(f"*check*{os.getpid()}*.sqlite3"))
     assert len(leftovers) <= 1, leftovers

@@ -41,8 +41,8 @@ from bench.hub_load import (
     stop_everything,
     wait_for_hub,
 )
-from lessons.connections import server_connection
-from lessons.settings import parse_database_url
+from lessons.core.connections import server_connection
+from lessons.core.settings import parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hub"))
@@ -368,11 +368,11 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
         async with httpx.AsyncClient(base_url=hub.base, timeout=120) as client:
             kernels += [await open_kernel(person, client, hub.port) for person in people]
             server, kernel = server_and_kernel(bob)
-            hand_in = "from lessons.progress import hand_in; print(hand_in({'version': 1, 'exercises': {}}))"
+            hand_in = "from lessons.tooling.progress import hand_in; print(hand_in({'version': 1, 'exercises': {}}))"
             assert (await run(kernels[1], hand_in)).strip() == "True"  # Bob hands in his progress
             databases: dict[str, str] = {}
             if url is not None:  # Bob's seed and a lesson copy, made by his kernel with his own role
-                await run(kernels[1], "from lessons.database import fresh_database\ndb = await fresh_database('probe')")
+                await run(kernels[1], "from lessons import fresh_database\ndb = await fresh_database('probe')")
                 bobs = await learner_databases(url, [people[1]])
                 databases = {
                     "other_seed": next(name for name in bobs if "_seed_" in name),
@@ -409,7 +409,7 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
             next_start = await plant_and_restart(kernels[0], state, url_text, ada, teach)
             class_view = await run(
                 kernels[2],
-                "import os, subprocess, sys; print(subprocess.run([sys.executable, '-m', 'lessons.progress', "
+                "import os, subprocess, sys; print(subprocess.run([sys.executable, '-m', 'lessons.tooling.progress', "
                 "'--class', os.environ['COURSE_PROGRESS_EXCHANGE']], capture_output=True, text=True).stdout)",
             )
             allocated, answered = await runaway_beside(kernels[0], kernels[1])

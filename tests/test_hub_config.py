@@ -85,7 +85,7 @@ def test_instructors_are_admins_and_learners_can_be_listed(monkeypatch, tmp_path
 
 @pytest.mark.parametrize("name", ["ada", "a", "ada_2", "l3fa2_01", "abcdefghijklmnop"])
 def test_a_username_is_its_own_namespace(name):
-    from lessons.settings import clean_namespace
+    from lessons.core.settings import clean_namespace
 
     assert course_hub.valid_username(name)
     assert clean_namespace(name) == name  # the folder, the namespace and the login are one name
@@ -112,7 +112,7 @@ def test_a_learner_s_server_gets_the_course_settings(monkeypatch, tmp_path, caps
 
 
 def test_a_wrong_database_url_stops_the_hub_before_anyone_logs_in(monkeypatch, tmp_path, capsys):
-    from lessons.errors import ConfigurationError
+    from lessons.core.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="postgres"):
         load(monkeypatch, tmp_path, DATABASE_URL="postgres://127.0.0.1/class")
@@ -153,7 +153,7 @@ def test_the_instructor_notebook_runs_the_class_progress_command():
 
     notebook = nbformat.read(ROOT / "hub" / "class-progress.ipynb", as_version=4)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    assert '"lessons.progress", "--class"' in code and "--csv" in code
+    assert '"lessons.tooling.progress", "--class"' in code and "--csv" in code
 
 
 def test_the_examples_in_course_hub_hold():

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from lessons.connections import server_connection
-from lessons.errors import ConfigurationError
-from lessons.pristine import _owner_only, _server_database_names, drop_database
-from lessons.settings import parse_database_url
+from lessons.core.connections import server_connection
+from lessons.core.errors import ConfigurationError
+from lessons.core.pristine import _owner_only, _server_database_names, drop_database
+from lessons.core.settings import parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hub"))

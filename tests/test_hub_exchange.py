@@ -6,12 +6,13 @@ reads that folder, and a file that another account planted under a learner's nam
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
 import pytest
 
-from lessons import progress
+from lessons.tooling import progress
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def exchange(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS", "on")
     monkeypatch.setenv("COURSE_NAMESPACE", "ada")
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "home" / ".data"))
-    from lessons.settings import get_settings
+    from lessons.core.settings import get_settings
 
     get_settings.cache_clear()
     yield folder
@@ -60,7 +61,7 @@ def test_the_class_view_reads_an_exchange_volume_of_one_folder_per_learner(tmp_p
     for learner, status in (("ada", "passed"), ("grace", "failed")):
         (tmp_path / learner).mkdir()
         book = progress.updated({}, "02.create_user", status, at="2026-12-06T10:00:00+00:00")
-        (tmp_path / learner / f"{learner}.json").write_text(progress.json.dumps({"version": 1, "exercises": book}))
+        (tmp_path / learner / f"{learner}.json").write_text(json.dumps({"version": 1, "exercises": book}))
     read = progress.read_class(tmp_path)
     assert list(read.books) == ["ada", "grace"]
     assert progress.status_of(read.books["grace"], "02.create_user") == progress.TRIED

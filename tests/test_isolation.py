@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from lessons.connections import server_connection
-from lessons.settings import ROOT, parse_database_url
+from lessons.core.connections import server_connection
+from lessons.core.settings import ROOT, parse_database_url
 
 WORKER = Path(__file__).with_name("isolation_worker.py")
 SEEDED_USERS = 200
@@ -67,7 +67,7 @@ async def _databases(url: str, fragment: str) -> list[str]:
 
 async def _drop_namespace(url: str, namespace: str) -> None:
     base = parse_database_url(url)
-    from lessons.pristine import drop_database
+    from lessons.core.pristine import drop_database
 
     if base.get_backend_name() == "sqlite":
         for path in Path(base.database).parent.glob(f"*-{namespace}-*"):
@@ -111,7 +111,7 @@ def test_two_checkouts_seeding_one_server_at_once_both_succeed(course_url: str, 
     try:
         runs = [
             subprocess.Popen(
-                [sys.executable, "-m", "lessons.seed", "--url", course_url],
+                [sys.executable, "-m", "lessons.tooling.seed", "--url", course_url],
                 cwd=ROOT,
                 env={**env, "COURSE_DATA_DIR": str(tmp_path / f"checkout-{n}")},
                 stdout=subprocess.PIPE,

@@ -10,11 +10,11 @@ from sqlalchemy import DateTime, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from lessons import clock
-from lessons.database import LessonDatabase
-from lessons.models import Base, Post
-from lessons.seed import _utc_text
-from lessons.types import UTCDateTime
+from lessons.core import clock
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Base, Post
+from lessons.core.seed import _utc_text
+from lessons.core.types import UTCDateTime
 
 
 def test_no_course_model_indexes_its_primary_key() -> None:
@@ -71,7 +71,7 @@ async def test_plain_datetime_loses_the_zone_where_the_lesson_says(db: LessonDat
 
 @pytest.mark.parametrize("course_url", ["sqlite"], indirect=True)  # the servers have date types, not text
 async def test_utc_datetime_writes_the_seed_s_text_on_sqlite(db: LessonDatabase) -> None:
-    # The seed writes SQLite's rows as text without the ORM (lessons.seed._utc_text); rows the ORM writes
+    # The seed writes SQLite's rows as text without the ORM (lessons.core.seed._utc_text); rows the ORM writes
     # through UTCDateTime must be the same text, or SQLite's text comparisons would order them wrongly.
 
     meeting = datetime(2025, 1, 15, 10, 0, 0, 5, tzinfo=timezone(timedelta(hours=1)))

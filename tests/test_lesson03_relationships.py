@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 from lessons import exercises
-from lessons.database import LessonDatabase
-from lessons.models import Post, Profile, User
-from lessons.sql import count_queries
-from lessons.traps import show_error
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Post, Profile, User
+from lessons.lens.sql import count_queries
+from lessons.lens.traps import show_error
 from tests.answers import lesson03
 
 GRANT_ROLE = exercises.get("03.grant_role")

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, StatementError
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
-from lessons.database import LessonDatabase
-from lessons.models import Post, User
-from lessons.sql import expect_queries
-from lessons.traps import show_error
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Post, User
+from lessons.lens.sql import expect_queries
+from lessons.lens.traps import show_error
 
 #: What a lazy read raises under asyncio in SQLAlchemy 2.1, by backend: aiosqlite and aiomysql first await while
 #: the cursor opens, and SQLAlchemy wraps errors from that step in StatementError; asyncpg first awaits while the

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import InvalidRequestError
 
-from lessons.database import LessonDatabase
-from lessons.models import Comment, Post, User
-from lessons.sql import to_sql
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Comment, Post, User
+from lessons.lens.sql import to_sql
 
 
 def test_python_or_on_sql_conditions_raises() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Index, Table
 
 from lessons import exercises
+from lessons.core.models import Comment
 from lessons.exercises.lesson07 import latest_comments_index
-from lessons.models import Comment
 
 
 async def test_an_index_built_on_the_shared_table_is_refused_and_removed() -> None:

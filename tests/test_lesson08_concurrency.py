@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from lessons.database import LessonDatabase, fresh_database
-from lessons.models import User
-from lessons.settings import DEFAULT_URL as SQLITE_URL
+from lessons.core.database import LessonDatabase, fresh_database
+from lessons.core.models import User
+from lessons.core.settings import DEFAULT_URL as SQLITE_URL
 
 TASKS = 5
 

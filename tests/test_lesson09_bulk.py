@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bench.bulk_insert import BenchBase, Measured, empty, make_rows, report, ways
-from lessons.database import LessonDatabase
-from lessons.sql import count_queries
+from lessons.core.database import LessonDatabase
+from lessons.lens.sql import count_queries
 
 ROWS = 50
 

@@ -7,8 +7,8 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.exc import InvalidRequestError
 
-from lessons.database import LessonDatabase
-from lessons.models import Post
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Post
 
 
 async def test_a_shared_session_refuses_while_provisioning(db: LessonDatabase) -> None:

@@ -13,10 +13,10 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.schema import CreateColumn
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Post
+from lessons.core.settings import ROOT
 from lessons.exercises import lesson14c, lesson14d
-from lessons.models import Post
-from lessons.settings import ROOT
 
 SOLUTIONS = ROOT / "solutions"
 AWKWARD = ['C++ & (rust) OR "unclosed', "'; DROP TABLE posts; --"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lessons.lesson_size import MAX_CELL_LINES, measure, report
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
+from lessons.tooling.lesson_size import MAX_CELL_LINES, measure, report
 
 
 def notebook(*cells: tuple[str, str]) -> dict:

@@ -1,4 +1,5 @@
-"""lessons.loading_benchmark and lessons.loader_default_models: what lesson 04 measures and shows, on every backend."""
+"""lesson04_loading_benchmark and lesson04_loader_default_models: what lesson 04 measures and shows, on every
+backend."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import selectinload
 
-from lessons.database import LessonDatabase
-from lessons.loader_default_models import Author, Book, add_authors_and_books
-from lessons.loading_benchmark import BENCH_USERS, POSTS_PER_USER, build_bench_database, measure_loading
-from lessons.sql import expect_queries
+from lessons.core.database import LessonDatabase
+from lessons.lens.sql import expect_queries
+from lessons.scenery.lesson04_loader_default_models import Author, Book, add_authors_and_books
+from lessons.scenery.lesson04_loading_benchmark import (
+    BENCH_USERS,
+    POSTS_PER_USER,
+    build_bench_database,
+    measure_loading,
+)
 
 # build_bench_database copies the database DATABASE_URL names, as in the lesson: run each test once per backend.
 pytestmark = pytest.mark.usefixtures("database_url_env")

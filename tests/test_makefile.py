@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 
 def test_python_3_10_gets_one_clear_line_and_no_venv(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""lessons.member_table: the members tables lessons 13b and 13c build on, on every backend, apart from the blog."""
+"""lesson13_member_table: the members tables lessons 13b and 13c build on, on every backend, apart from the blog."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import doctest
 from sqlalchemy import MetaData, func, inspect, select
 from sqlalchemy.orm import DeclarativeBase
 
-from lessons import member_table
-from lessons.database import LessonDatabase
-from lessons.member_table import Member, MemberColumns, add_members
-from lessons.models import Base
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Base
+from lessons.scenery import lesson13_member_table as member_table
+from lessons.scenery.lesson13_member_table import Member, MemberColumns, add_members
 
 
 class _OwnBase(DeclarativeBase):

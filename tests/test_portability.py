@@ -1,10 +1,10 @@
 """The course on Windows and macOS, proved on Linux as far as Linux can.
 
 - The library's main paths (a fresh database, the seed, a ``check()``, progress recording, cleaning up after a
-  killed kernel, ``python -m lessons.seed``, the make-free route's pure parts) run in a Python where ``fcntl``,
+  killed kernel, ``python -m lessons.tooling.seed``, the make-free route's pure parts) run in a Python where ``fcntl``,
   ``pwd``, ``grp``, ``resource`` and ``termios`` cannot be imported, as on Windows, with an ``msvcrt`` standing in
   for Windows' (over ``flock``, per handle as Windows' ``LockFile`` is, and as strict: unlocking what is not locked
-  fails). So ``lessons.locks`` takes its Windows branch.
+  fails). So ``lessons.core.locks`` takes its Windows branch.
 - Paths are built as on Windows (``PureWindowsPath``: drive letters, backslashes, spaces).
 - No POSIX-only (or Windows-only) import appears in ``lessons/`` outside the module allowed to have one.
 - macOS's Python 3.9 gets one line saying how to get 3.11 or newer.
@@ -25,8 +25,9 @@ from pathlib import Path, PureWindowsPath
 import pytest
 from sqlalchemy.engine import make_url
 
-from lessons import lab, pristine, selftest, settings
-from lessons.settings import ROOT
+from lessons.core import pristine, settings
+from lessons.core.settings import ROOT
+from lessons.tooling import lab, selftest
 
 #: Modules Windows does not have, hidden in the runs below.
 HIDDEN = ("fcntl", "pwd", "grp", "resource", "termios")
@@ -49,13 +50,13 @@ class _WindowsHasNone(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, _WindowsHasNone())
 # The standard library asks "is there an msvcrt?" to mean "is this Windows?" (subprocess, getpass): it is still
-# Linux underneath, so they answer before the stand-in below exists. lessons.locks asks when it is imported.
+# Linux underneath, so they answer before the stand-in below exists. lessons.core.locks asks when it is imported.
 import asyncio, getpass, subprocess  # noqa: E401, F401
 _held = set()
 
 
 def locking(fd, mode, nbytes, _flock=_flock):
-    # Windows' contract, as lessons.locks must call it: one byte, at the start of the file.
+    # Windows' contract, as lessons.core.locks must call it: one byte, at the start of the file.
     assert nbytes == 1 and os.lseek(fd, 0, os.SEEK_CUR) == 0, "msvcrt.locking called off byte 0"
     if mode == msvcrt.LK_NBLCK:
         try:
@@ -69,7 +70,7 @@ def locking(fd, mode, nbytes, _flock=_flock):
         _held.discard(fd)
         _flock.flock(fd, _flock.LOCK_UN)
     else:
-        raise AssertionError(f"msvcrt.locking mode {{mode}} is not one lessons.locks uses")
+        raise AssertionError(f"msvcrt.locking mode {{mode}} is not one lessons.core.locks uses")
 
 
 msvcrt = types.ModuleType("msvcrt")
@@ -98,12 +99,13 @@ def run_without_posix(code: str, data_dir: Path, *args: str) -> subprocess.Compl
 MAIN_PATHS = """
 import asyncio, json
 from sqlalchemy import func, select
-from lessons import locks, progress
-from lessons.database import fresh_database
+from lessons.core import locks
+from lessons.core import progress_book as progress
+from lessons.core.database import fresh_database
 from lessons.exercises import get
 from lessons.exercises.lesson00 import count_active_users
-from lessons.models import User
-from lessons.settings import get_settings
+from lessons.core.models import User
+from lessons.core.settings import get_settings
 
 async def main():
     db = await fresh_database("00-setup")
@@ -146,7 +148,7 @@ def test_the_main_paths_run_where_fcntl_pwd_resource_do_not_exist(tmp_path: Path
 
 KILLED_KERNEL = """
 import asyncio
-from lessons.database import fresh_database
+from lessons.core.database import fresh_database
 
 async def main():
     db = await fresh_database("02-crud")
@@ -160,8 +162,8 @@ os._exit(0)  # like a killed kernel: no atexit; the system releases its lock
 NEXT_KERNEL = """
 import asyncio
 from pathlib import Path
-from lessons import pristine
-from lessons.database import fresh_database
+from lessons.core import pristine
+from lessons.core.database import fresh_database
 
 async def main():
     db = await fresh_database("00-setup")
@@ -188,11 +190,11 @@ def test_a_killed_kernels_copy_is_removed_by_the_next_one_with_windows_locks(tmp
 SEED_AND_ROUTE = """
 import runpy
 from pathlib import Path
-from lessons import lab, selftest
+from lessons.tooling import lab, selftest
 
-sys.argv = ["python -m lessons.seed"]
+sys.argv = ["python -m lessons.tooling.seed"]
 try:
-    runpy.run_module("lessons.seed", run_name="__main__")
+    runpy.run_module("lessons.tooling.seed", run_name="__main__")
 except SystemExit as exit:
     print("seed exit:", exit.code)
 print("venv python:", lab.venv_python(lab.ROOT / ".venv").name)
@@ -209,7 +211,7 @@ def test_python_m_lessons_seed_and_the_make_free_route_run_without_posix_modules
     assert lines[1:] == [
         "seed exit: 0",
         "venv python: python",
-        f"{lab.venv_python(ROOT / '.venv')} -m lessons.lesson_size",
+        f"{lab.venv_python(ROOT / '.venv')} -m lessons.tooling.lesson_size",
         "commands: 0",
     ]
 
@@ -309,10 +311,10 @@ POSIX_ONLY_OS |= {"getpwnam", "wait3", "wait4", "getloadavg", "sysconf", "statvf
 WINDOWS_SIGNALS = {"SIGABRT", "SIGFPE", "SIGILL", "SIGINT", "SIGSEGV", "SIGTERM", "SIGBREAK", "CTRL_C_EVENT"}
 WINDOWS_SIGNALS |= {"CTRL_BREAK_EVENT", "signal", "getsignal", "raise_signal", "default_int_handler", "SIG_DFL"}
 WINDOWS_SIGNALS |= {"SIG_IGN", "Signals", "Handlers", "strsignal", "valid_signals", "set_wakeup_fd", "NSIG"}
-#: The modules allowed a platform-only import: the lock, which picks flock or msvcrt; and progress.py's reading of a
-#: hub's drop folder (``_handed_in_by`` imports pwd inside the function: only an instructor on a Linux hub reaches it,
-#: never a learner's kernel, which imports the module but only ever writes its own book).
-ALLOWED = {"lessons/locks.py": {"fcntl", "msvcrt"}, "lessons/progress.py": {"pwd"}}
+#: The modules allowed a platform-only import: the lock, which picks flock or msvcrt; and the progress tables' reading
+#: of a hub's drop folder (``_handed_in_by`` imports pwd inside the function: only an instructor on a Linux hub reaches
+#: it; a learner's kernel never imports the tables, it only writes its own book through lessons.core.progress_book).
+ALLOWED = {"lessons/core/locks.py": {"fcntl", "msvcrt"}, "lessons/tooling/progress.py": {"pwd"}}
 
 
 def platform_only_uses(source: str) -> list[str]:
@@ -351,7 +353,7 @@ def test_no_platform_only_module_on_a_learners_path() -> None:
         uses = [use for use in uses if use.split(": ")[1].split(".")[0] not in ALLOWED.get(relative, set())]
         if uses:
             offenders[relative] = uses
-    assert offenders == {}, "a platform-only module: use lessons.locks, or guard it as lessons/lab.py does"
+    assert offenders == {}, "a platform-only module: use lessons.core.locks, or guard it as lessons/tooling/lab.py does"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -386,7 +388,7 @@ def test_macos_python_3_9_is_told_how_to_get_a_newer_one(tmp_path: Path) -> None
     assert lab.python_too_old("3.9.6", "Darwin").startswith(
         "error: Python 3.11 or newer is needed (found Python 3.9.6)"
     )
-    assert "py -3.12 -m lessons.lab" in lab.python_too_old("3.10.11", "Windows")
+    assert "py -3.12 -m lessons.tooling.lab" in lab.python_too_old("3.10.11", "Windows")
 
 
 def test_the_make_free_route_installs_the_makefiles_uv() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -32,7 +32,7 @@ def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[s
 COUNT_USERS = (
     "import asyncio\n"
     "from sqlalchemy import text\n"
-    "from lessons.database import fresh_database\n"
+    "from lessons.core.database import fresh_database\n"
     "async def main():\n"
     "    db = await fresh_database('00-setup')\n"
     "    async with db.engine.connect() as conn:\n"
@@ -51,12 +51,12 @@ def damage(path: Path) -> None:
 
 
 def test_random_bytes_in_the_pristine_file_are_noticed_and_the_file_rebuilt(tmp_path: Path) -> None:
-    built = run("-m", "lessons.seed", data_dir=tmp_path)
+    built = run("-m", "lessons.tooling.seed", data_dir=tmp_path)
     assert built.returncode == 0 and "(built in" in built.stdout, built.stderr
     [pristine] = tmp_path.glob("course-seed_default_*.sqlite3")
     damage(pristine)
 
-    again = run("-m", "lessons.seed", data_dir=tmp_path)
+    again = run("-m", "lessons.tooling.seed", data_dir=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "rebuilt (the file was damaged)" in again.stdout
     assert "200 users" in again.stdout
@@ -72,7 +72,7 @@ def test_an_unwritable_data_folder_is_one_sentence_saying_what_to_set(tmp_path: 
     folder.chmod(0o555)
     if os.geteuid() == 0:  # root writes anywhere; sysfs refuses even root (EPERM), as a read-only mount would
         folder = Path("/sys/course-data")
-    result = run("-m", "lessons.seed", data_dir=folder)
+    result = run("-m", "lessons.tooling.seed", data_dir=folder)
     assert result.returncode == 2
     assert result.stderr.startswith("error: the course cannot write to its data folder"), result.stderr
     assert "COURSE_DATA_DIR" in result.stderr
@@ -88,7 +88,7 @@ def test_ctrl_c_while_seeding_prints_one_line_and_keeps_nothing(tmp_path: Path) 
     environment = {**os.environ, "COURSE_DATA_DIR": str(tmp_path)}
     environment.pop("DATABASE_URL", None)
     seeding = subprocess.Popen(
-        [sys.executable, "-m", "lessons.seed", "--size", "large"],
+        [sys.executable, "-m", "lessons.tooling.seed", "--size", "large"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -110,7 +110,7 @@ def test_ctrl_c_while_seeding_prints_one_line_and_keeps_nothing(tmp_path: Path) 
 def test_a_configuration_error_in_a_notebook_shows_its_sentence_not_a_traceback() -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from lessons.errors import ConfigurationError
+    from lessons.core.errors import ConfigurationError
 
     shell = InteractiveShell.instance()
     try:
@@ -126,7 +126,7 @@ def test_a_configuration_error_in_a_notebook_shows_its_sentence_not_a_traceback(
 def test_a_fresh_copy_is_quick_once_the_pristine_file_is_verified(lesson_size: str, tmp_path: Path) -> None:
     timing = (
         "import asyncio, time\n"
-        "from lessons.database import fresh_database\n"
+        "from lessons.core.database import fresh_database\n"
         "async def main():\n"
         f"    await fresh_database('warm-up', size={lesson_size!r})\n"
         "    best = float('inf')\n"
@@ -145,7 +145,7 @@ def test_a_fresh_copy_is_quick_once_the_pristine_file_is_verified(lesson_size: s
 
 
 def test_learners_whose_names_clean_alike_get_separate_namespaces() -> None:
-    from lessons.settings import NAMESPACE_MAX_LENGTH, clean_namespace
+    from lessons.core.settings import NAMESPACE_MAX_LENGTH, clean_namespace
 
     names = ["alice", "Alice", "alice.smith", "alice_smith", "Alice.Smith", "alexander_the_great", "alexander_the_grey"]
     spaces = [clean_namespace(name) for name in names]

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons import exercises, progress
+from lessons import exercises
+from lessons.core.settings import ROOT, get_settings
 from lessons.exercises.lesson00 import count_active_users
-from lessons.settings import ROOT, get_settings
+from lessons.tooling import progress
 from tests.answers import lesson00
 
 
@@ -95,7 +96,7 @@ async def test_an_unwritable_data_folder_skips_recording_and_the_learners_table_
 def test_two_kernels_of_one_learner_recording_at_once_lose_no_attempt(tmp_path: Path) -> None:
     target = tmp_path / "progress.json"
     program = (
-        "import sys; from pathlib import Path; from lessons.progress import record\n"
+        "import sys; from pathlib import Path; from lessons.tooling.progress import record\n"
         "for _ in range(25): assert record('00.count_active_users', 'failed', Path(sys.argv[1]))\n"
     )
     environment = {key: value for key, value in os.environ.items() if key != "COURSE_PROGRESS"}

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import lessons.publish
-from lessons.publish import (
+import lessons.tooling.publish
+from lessons.tooling.publish import (
     KERNELSPEC,
     LABELS,
     NBVAL_IGNORE,
@@ -37,7 +37,7 @@ RECORD_FILES = [path for folder in RECORDS.values() for path in sorted(folder.gl
 
 
 def test_notebooks_match_what_solutions_generate() -> None:
-    assert drift() == [], "run `make notebooks` (or `python -m lessons.publish --no-execute`) and commit"
+    assert drift() == [], "run `make notebooks` (or `python -m lessons.tooling.publish --no-execute`) and commit"
 
 
 def test_every_lesson_exists_in_both_folders() -> None:
@@ -136,16 +136,16 @@ def test_the_docstring_examples_run() -> None:
     """strip_solutions and coalesce_streams show what they do in their docstrings: those examples stay true."""
     import doctest
 
-    import lessons.publish
+    import lessons.tooling.publish
 
-    assert doctest.testmod(lessons.publish).failed == 0
+    assert doctest.testmod(lessons.tooling.publish).failed == 0
 
 
 def test_a_cell_printed_in_chunks_is_committed_as_one_stream() -> None:
     """Re-running a lesson must not change the committed file because the kernel flushed its output differently."""
     import nbformat
 
-    from lessons.publish import normalize
+    from lessons.tooling.publish import normalize
 
     notebook = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("print(1); print(2)")
@@ -166,7 +166,7 @@ def test_a_cell_printed_in_chunks_is_committed_as_one_stream() -> None:
 @pytest.mark.parametrize("engine", sorted(RECORDS))
 def test_every_lesson_has_a_record_with_the_cells_of_solutions(engine: str) -> None:
     """A lesson changed in solutions/ and not re-recorded on a server, or a lesson with no record, fails here."""
-    assert record_drift((engine,)) == [], f"re-record: python -m lessons.publish --engines {engine} <lesson>"
+    assert record_drift((engine,)) == [], f"re-record: python -m lessons.tooling.publish --engines {engine} <lesson>"
 
 
 @pytest.mark.parametrize("path", RECORD_FILES, ids=[f"{path.parent.name}/{path.stem}" for path in RECORD_FILES])
@@ -220,8 +220,8 @@ def test_record_drift_finds_a_stale_or_missing_record(tmp_path, monkeypatch, rec
     nbformat.write(_lesson(), solutions / "01-x.ipynb")
     if recorded is not None:
         nbformat.write(recorded, records / "01-x.ipynb")
-    monkeypatch.setattr(lessons.publish, "SOLUTIONS", solutions)
-    monkeypatch.setattr(lessons.publish, "RECORDS", {**RECORDS, "mariadb": records})
+    monkeypatch.setattr(lessons.tooling.publish, "SOLUTIONS", solutions)
+    monkeypatch.setattr(lessons.tooling.publish, "RECORDS", {**RECORDS, "mariadb": records})
     found = record_drift(("mariadb",))
     if complaint is None:
         assert found == []
@@ -231,12 +231,12 @@ def test_record_drift_finds_a_stale_or_missing_record(tmp_path, monkeypatch, rec
 
 def test_a_server_that_is_not_set_is_skipped_and_said_so(monkeypatch, capsys) -> None:
     monkeypatch.delenv("TEST_MARIADB_URL", raising=False)
-    monkeypatch.setattr(lessons.publish, "record", lambda *args: pytest.fail("recorded without a server"))
-    monkeypatch.setattr(lessons.publish, "publish", lambda *args, **kwargs: 0)  # SQLite: not the point here
-    monkeypatch.setattr(lessons.publish, "server_url", lambda engine: (None, f"{engine} is not there"))
-    assert lessons.publish.main(["00-setup"]) == 0, "by default a missing server is a skip"
+    monkeypatch.setattr(lessons.tooling.publish, "record", lambda *args: pytest.fail("recorded without a server"))
+    monkeypatch.setattr(lessons.tooling.publish, "publish", lambda *args, **kwargs: 0)  # SQLite: not the point here
+    monkeypatch.setattr(lessons.tooling.publish, "server_url", lambda engine: (None, f"{engine} is not there"))
+    assert lessons.tooling.publish.main(["00-setup"]) == 0, "by default a missing server is a skip"
     out = capsys.readouterr().out
     assert "SKIPPED: the PostgreSQL record (solutions-postgresql/): postgresql is not there" in out
     assert "SKIPPED: the MariaDB record (solutions-mariadb/): mariadb is not there" in out
-    assert lessons.publish.main(["--engines", "mariadb", "00-setup"]) == 1, "an engine named explicitly must run"
+    assert lessons.tooling.publish.main(["--engines", "mariadb", "00-setup"]) == 1, "a named engine must run"
     assert "error: cannot record solutions-mariadb/ on MariaDB: mariadb is not there" in capsys.readouterr().err

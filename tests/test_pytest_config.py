@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 
 def test_pytest_n_2_on_a_notebook_keeps_its_cells_in_one_kernel(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import NoResultFound
 
-from lessons import eloquent_equivalents, quick_reference
-from lessons.database import LessonDatabase
-from lessons.eloquent_equivalents import ROWS
-from lessons.models import User
-from lessons.quick_reference import QuickReference, Rows, code_of
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
+from lessons.scenery import lesson99_eloquent_equivalents as eloquent_equivalents
+from lessons.scenery import lesson99_quick_reference as quick_reference
+from lessons.scenery.lesson99_eloquent_equivalents import ROWS
+from lessons.scenery.lesson99_quick_reference import QuickReference, Rows, code_of
 
 #: Rows that rightly send no SQL: they compile a statement, never run it.
 NO_SQL = {("Reading", "toSql()"), ("Reading", "toRawSql()")}

@@ -1,10 +1,10 @@
-"""lessons.races: the race lesson 08 relies on happens on every run, and only because of the pause."""
+"""lessons.scenery.lesson08b_races: the race lesson 08 relies on happens on every run, and only because of the pause."""
 
 from __future__ import annotations
 
 import asyncio
 
-from lessons.races import TASKS, everyone_reads_first, no_pause, run_concurrently
+from lessons.scenery.lesson08b_races import TASKS, everyone_reads_first, no_pause, run_concurrently
 
 
 def _counter_and_increment() -> tuple[dict[int, int], object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 README = (ROOT / "README.md").read_text()
 

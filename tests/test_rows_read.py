@@ -1,4 +1,4 @@
-"""lessons.rows_read: SQLite counts the rows a query visits and keeps, and the count agrees with the plan."""
+"""lessons.lens.rows_read: SQLite counts the rows a query visits and keeps, and the count agrees with the plan."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select, text, tuple_
 
-from lessons.database import LessonDatabase, fresh_database
-from lessons.models import Post
-from lessons.rows_read import RowsRead, rows_read
-from lessons.settings import DEFAULT_URL as SQLITE_URL
+from lessons.core.database import LessonDatabase, fresh_database
+from lessons.core.models import Post
+from lessons.core.settings import DEFAULT_URL as SQLITE_URL
+from lessons.lens.rows_read import RowsRead, rows_read
 
 
 @pytest.fixture

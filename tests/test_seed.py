@@ -15,10 +15,10 @@ import pytest
 from conftest import server_url
 from sqlalchemy.engine import make_url
 
-from lessons.connections import CONNECT_TIMEOUT_SECONDS
-from lessons.database import create_engine
-from lessons.seed import generate, seed_database
-from lessons.settings import ROOT
+from lessons.core.connections import CONNECT_TIMEOUT_SECONDS
+from lessons.core.database import create_engine
+from lessons.core.seed import generate, seed_database
+from lessons.core.settings import ROOT
 
 
 def test_generating_twice_gives_identical_rows() -> None:
@@ -47,7 +47,7 @@ def test_seed_has_users_without_posts_for_outer_join_lessons() -> None:
 def run_seed(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **env}
     return subprocess.run(
-        [sys.executable, "-m", "lessons.seed", *args], capture_output=True, text=True, cwd=ROOT, env=environment
+        [sys.executable, "-m", "lessons.tooling.seed", *args], capture_output=True, text=True, cwd=ROOT, env=environment
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lessons.seed_progress import prepare_seed
+from lessons.core.seed_progress import prepare_seed
 
 
 async def test_prepare_seed_builds_once_with_progress_on_stdout(tmp_path, capsys) -> None:

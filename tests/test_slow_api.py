@@ -1,10 +1,10 @@
-"""lessons.slow_api: the fake filter holds a request until told to answer, and then judges the text."""
+"""lessons.scenery.lesson10_slow_api: the fake filter holds a request until told to answer, and then judges the text."""
 
 from __future__ import annotations
 
 import asyncio
 
-from lessons.slow_api import SpamFilter
+from lessons.scenery.lesson10_slow_api import SpamFilter
 
 
 async def test_is_spam_waits_until_it_may_answer() -> None:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lessons.models import Post, User
-from lessons.sql import (
+from lessons.core.models import Post, User
+from lessons.lens.sql import (
     SQL_WIDTH,
     Statement,
     count_queries,
@@ -21,7 +21,7 @@ from lessons.sql import (
     to_sql,
     wrap_sql,
 )
-from lessons.traps import show_error
+from lessons.lens.traps import show_error
 
 
 async def capture_show_sql(db) -> str:
@@ -238,9 +238,9 @@ def test_a_join_keeps_its_condition_beside_it() -> None:
 
 def test_a_lesson_databases_name_prints_the_same_for_every_learner_and_kernel(capsys) -> None:
     """MariaDB names the lesson's copy in DESCRIBE and in errors; its namespace and process part must not show."""
-    from lessons.pristine import copy_url
-    from lessons.settings import parse_database_url
-    from lessons.sql import Statement
+    from lessons.core.pristine import copy_url
+    from lessons.core.settings import parse_database_url
+    from lessons.lens.sql import Statement
 
     name = copy_url(parse_database_url("mysql+aiomysql://root@127.0.0.1:3306/test"), "01-models").database
     assert str(Statement(f"DESCRIBE `{name}`.`users`", ())) == "DESCRIBE `test_<you>_01_models_<kernel>`.`users`"

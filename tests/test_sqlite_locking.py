@@ -1,4 +1,4 @@
-"""lessons.sqlite_locking: SQLAlchemy's own BEGIN makes savepoints and reads transactional, BEGIN IMMEDIATE makes
+"""lesson08_sqlite_locking: SQLAlchemy's own BEGIN makes savepoints and reads transactional, BEGIN IMMEDIATE makes
 writers take turns, and the busy timeout is the one asked for (lesson 08a's fix and lesson 08b's locks)."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import lessons.sqlite_locking
-from lessons.connections import create_engine
-from lessons.counters import Counter, Counters
-from lessons.database import create_sessionmaker
-from lessons.races import TASKS, everyone_reads_first, run_concurrently
-from lessons.sqlite_locking import sqlite_engine
+import lessons.scenery.lesson08_sqlite_locking
+from lessons.core.connections import create_engine
+from lessons.core.database import create_sessionmaker
+from lessons.scenery.lesson08_sqlite_locking import sqlite_engine
+from lessons.scenery.lesson08b_counters import Counter, Counters
+from lessons.scenery.lesson08b_races import TASKS, everyone_reads_first, run_concurrently
 
 
 @pytest.fixture
@@ -121,4 +121,4 @@ def test_a_server_database_is_refused() -> None:
 
 
 def test_the_docstring_example_runs() -> None:
-    assert doctest.testmod(lessons.sqlite_locking).failed == 0
+    assert doctest.testmod(lessons.scenery.lesson08_sqlite_locking).failed == 0

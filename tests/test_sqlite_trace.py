@@ -1,4 +1,4 @@
-"""lessons.sqlite_trace: SQLAlchemy's 'BEGIN (implicit)' is not a statement; what the driver sends depends on it."""
+"""lesson08a_sqlite_trace: SQLAlchemy's 'BEGIN (implicit)' is not a statement; what the driver sends depends on it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from lessons.sqlite_trace import trace_statements
+from lessons.scenery.lesson08a_sqlite_trace import trace_statements
 
 
 async def _savepoint_then_rollback(engine) -> None:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from lessons.models import User
-from lessons.traps import show_error
+from lessons.core.models import User
+from lessons.lens.traps import show_error
 
 
 def test_prints_class_and_first_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,7 +52,7 @@ async def test_an_unawaited_delete_is_reported_and_deletes_nothing(db, capsys) -
 
 def test_a_pymysql_message_keeps_its_brackets() -> None:
     # Only SQLAlchemy's "(module.Class) " prefix is cut; PyMySQL's message is a tuple with ") " inside it.
-    from lessons.traps import first_line
+    from lessons.lens.traps import first_line
 
     message = "(1452, 'a foreign key constraint fails (`posts`, FOREIGN KEY (`user_id`) REFERENCES `users` (`id`))')"
     assert first_line(Exception(message)) == message

@@ -1,12 +1,12 @@
-"""lessons.user_footprint: counts what a user owns in the database, and sees a delete's cascade take it all."""
+"""lesson03_user_footprint: counts what a user owns in the database, and sees a delete's cascade take it all."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete
 
-from lessons.database import LessonDatabase
-from lessons.models import User
-from lessons.user_footprint import user_footprint
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
+from lessons.scenery.lesson03_user_footprint import user_footprint
 
 
 async def test_counts_what_a_user_owns_and_the_cascade_removes_it(db: LessonDatabase) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lessons.blog.routes import comments, posts, users
 from lessons.blog.settings import BlogSettings
 from lessons.blog.validation import request_validation_error
-from lessons.database import fresh_database
+from lessons.core.database import fresh_database
 
 
 def create_app(Session: async_sessionmaker[AsyncSession] | None = None) -> FastAPI:

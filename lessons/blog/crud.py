@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons.blog.routes.errors import conflict, not_found
-from lessons.models import Base
+from lessons.core.models import Base
 
 ModelT = TypeVar("ModelT", bound=Base)
 

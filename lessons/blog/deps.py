@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.pagination import MAX_PAGE_SIZE
+from lessons.core.pagination import MAX_PAGE_SIZE
 
 #: Ids are 32-bit on every backend; a larger number can name no row (and would overflow SQLite's driver).
 MAX_ID = 2**31 - 1

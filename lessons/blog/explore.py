@@ -15,7 +15,7 @@ import httpx
 from fastapi.routing import APIRoute
 
 from lessons.blog.routes import comments, posts, users
-from lessons.sql import count_queries, show_sql
+from lessons.lens.sql import count_queries, show_sql
 
 
 def route_function(method: str, path: str) -> Callable[..., Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lessons.settings import ROOT
+from lessons.core.settings import ROOT
 
 
 class BlogSettings(BaseSettings):

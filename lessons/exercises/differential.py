@@ -42,8 +42,10 @@ from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper
 
-from lessons import clock
-from lessons.database import LessonDatabase, fresh_database
+from lessons.core import clock
+from lessons.core.database import LessonDatabase, fresh_database
+from lessons.core.models import Base
+from lessons.core.settings import get_settings
 from lessons.exercises import worlds
 from lessons.exercises.framework import (
     Exercise,
@@ -57,8 +59,6 @@ from lessons.exercises.framework import (
     show,
 )
 from lessons.exercises.worlds import World
-from lessons.models import Base
-from lessons.settings import get_settings
 
 # --------------------------------------------------------------------------------------------------------------
 # What a call returned, made comparable

@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import NullPool
 
-from lessons import database, progress
-from lessons.sql import QueryCounter, _listening
+from lessons.core import database, progress_book
+from lessons.lens.sql import QueryCounter, _listening
 
 Status = Literal["passed", "unattempted", "failed"]
 
@@ -79,7 +79,7 @@ def describe(error: BaseException) -> str:
     >>> describe(KeyError("x")), describe(NotImplementedError())
     ("KeyError: 'x'", 'NotImplementedError')
     """
-    from lessons.traps import describe as describe_error
+    from lessons.lens.traps import describe as describe_error
 
     return describe_error(error).rstrip().removesuffix(":")
 
@@ -244,7 +244,7 @@ def _this_check() -> _CheckState | None:
 def count_statements() -> Iterator[QueryCounter]:
     """Count the statements this check's own code and answer run, and nothing else.
 
-    Like :func:`lessons.sql.count_queries`, but a statement counts only when it runs in this check's context
+    Like :func:`lessons.lens.sql.count_queries`, but a statement counts only when it runs in this check's context
     (tasks the answer starts inherit it): work an earlier answer left running on the loop is not counted.
 
     >>> with count_statements() as queries:              # doctest: +SKIP
@@ -484,11 +484,12 @@ class Exercise:
         """Judge ``answer`` (your function) on a fresh database. Returns a :class:`Result`; never raises.
 
         Returns within :data:`CHECK_TIMEOUT_SECONDS` plus a bounded cleanup, whatever the answer does
-        (short of blocking the event loop itself). The result is recorded for the learner (``lessons.progress``),
+        (short of blocking the event loop itself). The result is recorded for the learner
+        (``lessons.core.progress_book``),
         silently: recording never prints and never changes the result.
         """
         result = await self._checked(answer)
-        progress.record(self.id, result.status)
+        progress_book.record(self.id, result.status)
         return result
 
     async def _checked(self, answer: Any) -> Result:
@@ -538,7 +539,7 @@ class Exercise:
 
     @staticmethod
     def _error_result(error: Exception, state: _CheckState) -> Result:
-        from lessons.traps import forget_tracebacks
+        from lessons.lens.traps import forget_tracebacks
 
         by_answer = raised_by_answer(error)
         forget_tracebacks(error)  # its frames may hold an un-awaited coroutine: let gc take it now

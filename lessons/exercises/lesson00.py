@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lessons.core.models import User
 from lessons.exercises.differential import Differential, Run, observe
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import User
 
 
 async def count_active_users(session: AsyncSession) -> int:

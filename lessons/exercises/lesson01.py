@@ -17,14 +17,14 @@ from sqlalchemy import String, Table, insert, inspect, select, update
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
-from lessons import clock
-from lessons.database import LessonDatabase
+from lessons.core import clock
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Base as CourseBase
+from lessons.core.models import TimestampMixin
 from lessons.exercises.differential import Differential, Note, Run, raised
 from lessons.exercises.framework import Incorrect, raised_by_answer, register
 from lessons.exercises.worlds import World, blog_world
-from lessons.models import Base as CourseBase
-from lessons.models import TimestampMixin
-from lessons.sql import dialect_named
+from lessons.lens.sql import dialect_named
 
 
 def define_tag_model() -> type:
@@ -93,7 +93,7 @@ def _not_a_model(model: Any) -> str | None:
         return f"{model.__name__}, not a mapped model"
     if mapper.local_table.metadata is CourseBase.metadata:
         CourseBase.metadata.remove(mapper.local_table)  # or later lessons would create it
-        return "a model on the course's own Base (lessons.models.Base): give it a DeclarativeBase of its own"
+        return "a model on the course's own Base (lessons.core.models.Base): give it a DeclarativeBase of its own"
     return None
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
 from lessons.exercises.differential import Call, Differential, Entity, Run, observe
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import User
 
 
 async def create_user(session: AsyncSession, name: str, email: str) -> User | None:

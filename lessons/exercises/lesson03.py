@@ -13,10 +13,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from lessons.core.models import Post, Role, User
 from lessons.exercises.differential import Call, Differential, Note, observe
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import Post, Role, User
 
 
 async def grant_role(session: AsyncSession, user_id: int, role_name: str) -> list[str]:

@@ -8,10 +8,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from lessons.core.models import User
 from lessons.exercises.differential import Call, Differential, Note, Run, observe
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World, blog_world
-from lessons.models import User
 
 
 async def users_with_posts(session: AsyncSession, user_ids: list[int]) -> list[User]:

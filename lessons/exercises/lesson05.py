@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lessons.core.models import Post, User
 from lessons.exercises.differential import Call, Differential, Run, at_most, observe
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import Post, User
 
 
 class OneStatement(Differential):

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lessons.core.models import Post
 from lessons.exercises.differential import Call, Differential, Run, at_most
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import Post
 
 Key = tuple[datetime, int]
 

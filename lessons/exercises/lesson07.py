@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Index, MetaData, Select, Table, inspect, select
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Comment
 from lessons.exercises.differential import Differential, Note, Run, raised
 from lessons.exercises.framework import Incorrect, raised_by_answer, register
 from lessons.exercises.worlds import World
-from lessons.models import Comment
-from lessons.sql import explain
+from lessons.lens.sql import explain
 
 
 def latest_comments(comments: Table, user_id: int) -> Select[Any]:

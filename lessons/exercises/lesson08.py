@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lessons.database import LessonDatabase, create_engine, create_sessionmaker
+from lessons.core.database import LessonDatabase, create_engine, create_sessionmaker
+from lessons.core.models import NAMING_CONVENTION, User
 from lessons.exercises.differential import Call, Differential, Raised, Run
 from lessons.exercises.framework import Incorrect, Unattempted, describe, register, second_connection
 from lessons.exercises.worlds import World
-from lessons.models import NAMING_CONVENTION, User
-from lessons.sqlite_locking import sqlite_engine
+from lessons.scenery.lesson08_sqlite_locking import sqlite_engine
 
 # --------------------------------------------------------------------------------------------------------------
 # 08.import_users (lesson 08a)
@@ -133,7 +133,7 @@ CONCURRENT_VIEWS = 50
 
 
 class PracticeBase(DeclarativeBase):
-    """The practice tables' own metadata, apart from ``lessons.models`` (named constraints, as there)."""
+    """The practice tables' own metadata, apart from ``lessons.core.models`` (named constraints, as there)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

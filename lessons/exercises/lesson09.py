@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Post
 from lessons.exercises.differential import Call, Differential, Note, Run, compare_tables, snapshot
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import Post
 
 
 async def unpublish_old_posts(session: AsyncSession, before: datetime) -> int:

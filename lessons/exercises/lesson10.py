@@ -10,11 +10,11 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
 from lessons.exercises.differential import Call, Differential, Note, Run, at_most, observe
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import User
 
 
 async def load_author(Session: async_sessionmaker[AsyncSession], user_id: int) -> User:

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
 from lessons.exercises import worlds
 from lessons.exercises.differential import Call, Differential, Run
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import User
-from lessons.security import INJECTION_PAYLOADS
+from lessons.scenery.lesson11_security import INJECTION_PAYLOADS
 
 #: Names whose %, _ and \ a search must take literally, and names where a trimmed or prefix-only term goes wrong.
 PLANTED = ["100% Organic", "Under_score Person", "Back\\slash Admin", "Zed Person", "Person Zero", "Admin Back"]

@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 
 from lessons.blog import create_app
 from lessons.blog.deps import SessionDep, UserId
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Comment, Post, User
 from lessons.exercises.differential import Call, Differential, Run, at_most
 from lessons.exercises.framework import Unattempted, is_stub, register
 from lessons.exercises.worlds import World
-from lessons.models import Comment, Post, User
 
 
 class UserSummary(BaseModel):

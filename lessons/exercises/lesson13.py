@@ -23,14 +23,14 @@ from sqlalchemy.orm.context import FromStatement
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from lessons import clock
-from lessons.database import LessonDatabase
+from lessons.core import clock
+from lessons.core.database import LessonDatabase
+from lessons.core.models import User
+from lessons.core.types import UTCDateTime
 from lessons.exercises.differential import Call, Differential, Run, Tables, at_most, observe
 from lessons.exercises.differential import Note as Said
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import User
-from lessons.types import UTCDateTime
 
 
 async def users_older_than(session: AsyncSession, age: int) -> Sequence[User]:

@@ -28,13 +28,13 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 
-from lessons import clock
-from lessons.database import LessonDatabase
+from lessons.core import clock
+from lessons.core.database import LessonDatabase
+from lessons.core.types import UTCDateTime
 from lessons.exercises.differential import Call, Differential, Entity, Run, Tables, observe
 from lessons.exercises.differential import Note as Said
 from lessons.exercises.framework import Incorrect, describe, register
 from lessons.exercises.worlds import World
-from lessons.types import UTCDateTime
 
 
 class SoftDeletes:

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Base, User
 from lessons.exercises.differential import Call, Differential, Run
 from lessons.exercises.differential import Note as Said
 from lessons.exercises.framework import register
 from lessons.exercises.worlds import World
-from lessons.models import Base, User
 
 ModelT = TypeVar("ModelT", bound=Base)
 

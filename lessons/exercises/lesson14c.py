@@ -26,12 +26,12 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.schema import CreateColumn
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Post
 from lessons.exercises import worlds
 from lessons.exercises.differential import Call, Differential, Note, Run, raised
 from lessons.exercises.framework import Incorrect, Unattempted, describe, is_stub, raised_by_answer, register
 from lessons.exercises.worlds import World
-from lessons.models import Post
 
 # --------------------------------------------------------------------------------------------------------------
 # The references: step 1's index, step 2's safe query, step 3's ranked search

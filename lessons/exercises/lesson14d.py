@@ -26,12 +26,12 @@ from sqlalchemy import JSON, String, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, object_session
 
-from lessons import clock
-from lessons.database import LessonDatabase
+from lessons.core import clock
+from lessons.core.database import LessonDatabase
+from lessons.core.types import UTCDateTime
 from lessons.exercises.differential import Call, Differential, Note, Run, raised
 from lessons.exercises.framework import Incorrect, Unattempted, raised_by_answer, register
 from lessons.exercises.worlds import World
-from lessons.types import UTCDateTime
 
 #: The acting user for code that cannot reach the session (Laravel's ``auth()->id()``): a FastAPI dependency
 #: would set it per request. The checker sets it and ``session.info["user_id"]`` to the same id.

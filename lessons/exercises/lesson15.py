@@ -28,7 +28,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from lessons.database import LessonDatabase
+from lessons.core.database import LessonDatabase
 from lessons.exercises import lesson15_reference as ref
 from lessons.exercises.differential import Call, Differential, Raised, Run, compare
 from lessons.exercises.framework import Incorrect, Unattempted, count_statements, describe, register, show, statements
@@ -197,7 +197,7 @@ async def _drop_own_tables(db: LessonDatabase) -> None:
 # Step 1: the models
 # --------------------------------------------------------------------------------------------------------------
 
-_AWARE_DUE = " Declare due with lessons.types.UTCDateTime (or another type that keeps it aware)."
+_AWARE_DUE = " Declare due with lessons.core.types.UTCDateTime (or another type that keeps it aware)."
 
 
 @register
@@ -208,7 +208,7 @@ class TaskModel(_Steps):
         "Task needs title, description, done, due, priority, owner_id and a relationship `owner` to your owner "
         "model (id, name, email); tables of your own, e.g. tm_users and tm_tasks.",
         "Give description, done and priority defaults ('', False, 'normal'), and declare due with "
-        "lessons.types.UTCDateTime: DateTime(timezone=True) comes back naive on SQLite.",
+        "lessons.core.types.UTCDateTime: DateTime(timezone=True) comes back naive on SQLite.",
     ]
     reference = ref.Task
     shown = [ref.TaskBase, ref.TaskOwner, ref.Task]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 from lessons.blog.validation import request_validation_error
-from lessons.types import UTCDateTime
+from lessons.core.types import UTCDateTime
 
 
 class TaskBase(DeclarativeBase):

@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lessons.database import LessonDatabase
-from lessons.models import Base
+from lessons.core.database import LessonDatabase
+from lessons.core.models import Base
 
 #: The tables of the blog, parents first: the order rows are inserted in (and deleted in reverse).
 BLOG_TABLES = ["roles", "users", "profiles", "posts", "comments", "user_roles"]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import case, func, literal_column, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.models import User
+from lessons.core.models import User
 from tests.answers import right, wrong
 
 

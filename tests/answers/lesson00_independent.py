@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, case, cast, distinct, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.models import Post, User
+from lessons.core.models import Post, User
 from tests.answers import right, wrong
 
 # --------------------------------------------------------------------------------------------------------------

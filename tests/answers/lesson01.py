@@ -8,9 +8,9 @@ from typing import Annotated
 from sqlalchemy import Column, DateTime, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lessons import clock
-from lessons.models import TimestampMixin
-from lessons.types import UTCDateTime
+from lessons.core import clock
+from lessons.core.models import TimestampMixin
+from lessons.core.types import UTCDateTime
 from tests.answers import right, wrong
 
 #: A reusable column type, the way a project shares its column conventions.

@@ -13,9 +13,9 @@ from sqlalchemy import DateTime, String, UniqueConstraint, event, func
 from sqlalchemy.engine import ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lessons import clock
-from lessons.models import TimestampMixin
-from lessons.types import UTCDateTime
+from lessons.core import clock
+from lessons.core.models import TimestampMixin
+from lessons.core.types import UTCDateTime
 from tests.answers import right, wrong
 
 # --------------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.models import User
+from lessons.core.models import User
 from tests.answers import right, wrong
 
 # --------------------------------------------------------------------------------------------------------------

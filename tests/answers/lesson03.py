@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
 
-from lessons.models import Post, Role, User, user_roles
+from lessons.core.models import Post, Role, User, user_roles
 from tests.answers import right, wrong
 
 

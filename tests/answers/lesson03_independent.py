@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lessons.models import Comment, Post, Role, User, user_roles
+from lessons.core.models import Comment, Post, Role, User, user_roles
 from tests.answers import right, wrong
 
 # ==============================================================================================================

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, subqueryload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lessons.models import Post, User
+from lessons.core.models import Post, User
 from tests.answers import right, wrong
 
 # --------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from lessons.models import Post, User
+from lessons.core.models import Post, User
 from tests.answers import right, wrong
 
 

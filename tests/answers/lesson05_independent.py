@@ -17,7 +17,7 @@ from collections import Counter
 from sqlalchemy import exists, func, or_, select, text, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.models import Comment, Post, User
+from lessons.core.models import Comment, Post, User
 from tests.answers import right, wrong
 
 # ==============================================================================================================

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, desc, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.models import Post
+from lessons.core.models import Post
 from tests.answers import right, wrong
 
 Key = tuple[datetime, int]

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons import clock
-from lessons.models import Post
-from lessons.types import UTCDateTime
+from lessons.core import clock
+from lessons.core.models import Post
+from lessons.core.types import UTCDateTime
 from tests.answers import right, wrong
 
 Key = tuple[datetime, int] | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index, Table
 
-from lessons.models import Comment
+from lessons.core.models import Comment
 from tests.answers import right, wrong
 
 

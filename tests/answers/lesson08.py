@@ -6,8 +6,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lessons.core.models import User
 from lessons.exercises.lesson08 import PageViews
-from lessons.models import User
 from tests.answers import right, wrong
 
 _shared: dict[int, AsyncSession] = {}

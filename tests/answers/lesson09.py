@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons import clock
-from lessons.models import Post
+from lessons.core import clock
+from lessons.core.models import Post
 from tests.answers import right, wrong
 
 

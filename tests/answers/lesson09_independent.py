@@ -1,7 +1,7 @@
 """Answers to lesson 09's practice (09.unpublish_old_posts), written from the task statement alone.
 
 Spec: unpublish every published post created before ``before`` in ONE bulk ``UPDATE``; return how many were
-unpublished; ``updated_at`` is ``lessons.clock.now()``; posts already in the session show the change without a new
+unpublished; ``updated_at`` is ``lessons.core.clock.now()``; posts already in the session show the change without a new
 query (neither expired nor stale); don't commit.
 """
 
@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons import clock
-from lessons.models import Post
+from lessons.core import clock
+from lessons.core.models import Post
 from tests.answers import right, wrong
 
 
@@ -57,7 +57,7 @@ async def unpublish_in_a_loop(session: AsyncSession, before: datetime) -> int:
 
 
 # updated_at from the wall clock: the course's clock is frozen, so the stamp differs from clock.now().
-@wrong("09.unpublish_old_posts", "wall-clock datetime.now() instead of lessons.clock.now()")
+@wrong("09.unpublish_old_posts", "wall-clock datetime.now() instead of lessons.core.clock.now()")
 async def unpublish_wall_clock(session: AsyncSession, before: datetime) -> int:
     result = await session.execute(
         update(Post)

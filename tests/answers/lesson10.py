@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from lessons.models import Post, User
+from lessons.core.models import Post, User
 from tests.answers import right, wrong
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_loader_criteria
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lessons.models import Post, User
+from lessons.core.models import Post, User
 from tests.answers import right, wrong
 
 Factory = async_sessionmaker[AsyncSession]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lessons.models import User
+from lessons.core.models import User
 from tests.answers import right, wrong
 
 

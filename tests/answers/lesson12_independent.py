@@ -12,8 +12,8 @@ from fastapi import HTTPException
 from sqlalchemy import bindparam, func, select, text
 
 from lessons.blog.deps import SessionDep, UserId
+from lessons.core.models import Comment, Post, User
 from lessons.exercises.lesson12 import UserSummary
-from lessons.models import Comment, Post, User
 from tests.answers import right, wrong
 
 

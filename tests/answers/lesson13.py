@@ -11,8 +11,8 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from lessons import clock
-from lessons.models import User
+from lessons.core import clock
+from lessons.core.models import User
 from tests.answers import right, wrong
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from lessons import clock
-from lessons.models import Post, User
+from lessons.core import clock
+from lessons.core.models import Post, User
 from tests.answers import right, wrong
 
 SQL = "SELECT * FROM users WHERE age > :age ORDER BY id"
@@ -238,7 +238,7 @@ def stamp_before_update(model) -> None:
 @right("13.stamp_updates")
 def stamp_with_event_listen(model) -> None:
     def stamp(mapper, connection, target) -> None:
-        # The statement asks for "the current, timezone-aware time" and, unlike 09's, does not name lessons.clock.
+        # The statement asks for "the current, timezone-aware time" and, unlike 09's, does not name lessons.core.clock.
         target.updated_at = datetime.now(timezone.utc)
 
     event.listen(model, "before_update", stamp, propagate=True)

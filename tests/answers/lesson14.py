@@ -34,9 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, Session, UOWTransaction, object_session
 from sqlalchemy.schema import CreateColumn
 
+from lessons.core.models import Post
 from lessons.exercises.lesson14c import INNODB_STOPWORDS, search_terms
 from lessons.exercises.lesson14d import current_user
-from lessons.models import Post
 from tests.answers import right, wrong
 
 _SEARCHABLE = table("posts", column("id"), column("title"), column("content"), column("search_vector"))

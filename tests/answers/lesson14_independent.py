@@ -24,11 +24,11 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 
-from lessons import clock
+from lessons.core import clock
+from lessons.core.models import Base, User
+from lessons.core.types import UTCDateTime
 from lessons.exercises.lesson14c import INNODB_STOPWORDS  # given to the learner by the notebook's import
 from lessons.exercises.lesson14d import current_user  # named by the task statement
-from lessons.models import Base, User
-from lessons.types import UTCDateTime
 from tests.answers import right, wrong
 
 # ---------------------------------------------------------------------------------------------------------------

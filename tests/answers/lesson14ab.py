@@ -21,10 +21,10 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 
-from lessons import clock
-from lessons.models import Base, User
-from lessons.traps import describe
-from lessons.types import UTCDateTime
+from lessons.core import clock
+from lessons.core.models import Base, User
+from lessons.core.types import UTCDateTime
+from lessons.lens.traps import describe
 from tests.answers import right, wrong
 
 

@@ -22,9 +22,9 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
+from lessons.core.types import UTCDateTime
 from lessons.exercises import lesson15_reference as ref
 from lessons.exercises.lesson15 import legacy_data
-from lessons.types import UTCDateTime
 from tests.answers import right, wrong
 
 # --- step 1: the models --------------------------------------------------------------------------------------

@@ -56,8 +56,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
+from lessons.core.types import UTCDateTime
 from lessons.exercises.lesson15_reference import in_utc, storable, validation_error
-from lessons.types import UTCDateTime
 from tests.answers import right, wrong
 
 INT_MAX = 2**31 - 1

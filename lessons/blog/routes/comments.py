@@ -10,8 +10,8 @@ from lessons.blog.crud import delete_or_404, get_or_404
 from lessons.blog.deps import CommentId, PageNumber, PageSize, PostId, SessionDep
 from lessons.blog.routes.errors import NOT_FOUND, not_found
 from lessons.blog.schemas import CommentCreate, CommentRead
-from lessons.models import Comment, Post, User
-from lessons.pagination import Page, paginate
+from lessons.core.models import Comment, Post, User
+from lessons.core.pagination import Page, paginate
 
 router = APIRouter(tags=["comments"])
 

@@ -20,8 +20,8 @@ from lessons.blog.crud import commit_or_409, delete_or_404, get_or_404
 from lessons.blog.deps import MAX_ID, PageNumber, PageSize, SessionDep, UserId
 from lessons.blog.routes.errors import CONFLICT, NOT_FOUND, conflict, not_found_ids
 from lessons.blog.schemas import BulkActivated, PostRead, SearchTerm, UserCreate, UserRead, UserUpdate
-from lessons.models import Post, User
-from lessons.pagination import Page, paginate
+from lessons.core.models import Post, User
+from lessons.core.pagination import Page, paginate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
