@@ -35,13 +35,14 @@ def test_every_notebook_has_its_text_form_and_every_text_form_its_notebook() -> 
     texts = {path.stem for path in SOLUTIONS.glob("*.py")}
     assert notebooks, "no solution notebooks found"
     unpaired = [line for stem in sorted(notebooks ^ texts) for line in text_drift(SOLUTIONS / f"{stem}.ipynb")]
-    assert unpaired == []
+    assert not unpaired, "\n".join(unpaired)
 
 
 @pytest.mark.parametrize("stem", LESSONS)
 def test_the_text_form_holds_the_notebooks_cells(stem: str) -> None:
     """solutions/NN.py read back gives solutions/NN.ipynb's cells (types, sources, tags), and is in normal form."""
-    assert text_drift(SOLUTIONS / f"{stem}.ipynb") == []
+    found = text_drift(SOLUTIONS / f"{stem}.ipynb")
+    assert not found, "\n".join(found)
 
 
 def _lesson(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
