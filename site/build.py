@@ -408,22 +408,35 @@ def heading_anchor(heading: str) -> str:
     return github_slugify(heading.replace("`", ""))
 
 
+#: A lesson link of docs/errata.md with its label: ``[02 · CRUD](../notebooks/02-crud.ipynb)``.
+ERRATA_LESSON_LABEL = re.compile(r"\[([^\]]+)\]\(\.\./notebooks/([\w-]+)\.ipynb\)")
+#: The site's table: the lessons and their sections in one column, each lesson on a line with its sections.
+ERRATA_SITE_COLUMNS = [*ERRATA_COLUMNS[:3], "Where the course runs it"]
+
+
 def errata_page(text: str | None = None) -> str:
-    """docs/errata.md as a page of the site: each lesson linked to its page, each section to its heading there."""
+    """docs/errata.md as a page of the site: the last two columns become one, where each lesson links its page and
+    is followed by its sections, each linked to its heading on that page."""
     text = ERRATA.read_text() if text is None else text
     rows = {row.number: row for row in errata_rows(text)}
     lines = []
     for line in text.splitlines():
         cells = table_cells(line) if line.startswith("|") else []
-        if cells and cells[0].isdigit():
+        if cells == ERRATA_COLUMNS:
+            line = "| " + " | ".join(ERRATA_SITE_COLUMNS) + " |\n|" + "---|" * len(ERRATA_SITE_COLUMNS)
+        elif cells and set("".join(cells)) <= set("-:"):
+            continue  # the separator under the header, written above with the header
+        elif cells and cells[0].isdigit():
             row = rows[int(cells[0])]
-            links = []
-            for stem, heading in row.sections:
-                label = heading if stem == row.owner else f"{stem.split('-')[0]} · {heading}"
-                links.append(f"[{label}]({stem}.ipynb#{heading_anchor(heading)})")
-            cells[3] = ERRATA_LESSON.sub(r"](\1.ipynb)", cells[3])
-            cells[4] = "; ".join(links) or cells[4]
-            line = "| " + " | ".join(cells) + " |"
+            where = []
+            for label, stem in ERRATA_LESSON_LABEL.findall(cells[3]):
+                sections = [
+                    f"[{heading}]({stem}.ipynb#{heading_anchor(heading)})"
+                    for owner, heading in row.sections
+                    if owner == stem
+                ]
+                where.append(f"**[{label}]({stem}.ipynb)**" + (": " + "; ".join(sections) if sections else ""))
+            line = "| " + " | ".join([*cells[:3], "<br>".join(where) or cells[3]]) + " |"
         lines.append(line)
     page = "\n".join(lines) + "\n"
     if "](../" in page:

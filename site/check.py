@@ -267,10 +267,11 @@ def check_errata(out: Path, parsed: dict[Path, Page]) -> str:
     require([row.number for row in rows] == list(range(1, 23)), "docs/errata.md does not list the errors 1 to 22")
     problems, sections = [], 0
     for row, cells in zip(rows, shown, strict=True):
-        lesson_links = re.findall(r'href="([^"]+)"', cells[3])
+        require(len(cells) == len(build.ERRATA_SITE_COLUMNS), f"{page_path.name}, row {row.number}: {len(cells)} cells")
+        lesson_links = re.findall(r'href="([^"#]+)"', cells[3])
         if lesson_links != [f"{stem}.html" for stem in row.lessons.values()]:
             problems.append(f"{row.number}: the lessons link {lesson_links}, expected {list(row.lessons.values())}")
-        section_links = re.findall(r'href="([^"#]+)#([^"]+)"', cells[4])
+        section_links = re.findall(r'href="([^"#]+)#([^"]+)"', cells[3])
         if len(section_links) != len(row.sections):
             problems.append(
                 f"{row.number}: {len(section_links)} section link(s), docs/errata.md names {len(row.sections)}"

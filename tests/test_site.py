@@ -196,9 +196,13 @@ def test_the_errata_page_links_every_lesson_and_section_to_its_place_on_the_site
     assert [row.number for row in rows] == list(range(1, 23))
     assert page.startswith("# The chapter's 22 errors")
     assert "../notebooks/" not in page and "](../" not in page
-    assert "| [02 · CRUD](02-crud.ipynb), [12 · The blog API](12-blog-api.ipynb) |" in page
-    assert "[Careful: `delete()` must be awaited](02-crud.ipynb#careful-delete-must-be-awaited)" in page
-    assert "[12 · Delete means delete](12-blog-api.ipynb#delete-means-delete)" in page  # another lesson's section
+    assert "| # | The chapter says | What is true | Where the course runs it |\n|---|---|---|---|\n| 1 |" in page
+    assert (
+        "| **[02 · CRUD](02-crud.ipynb)**: "
+        "[Careful: `delete()` must be awaited](02-crud.ipynb#careful-delete-must-be-awaited)<br>"
+        "**[12 · The blog API](12-blog-api.ipynb)**: [Delete means delete](12-blog-api.ipynb#delete-means-delete) |"
+    ) in page  # each lesson on a line of its own, followed by its sections
+    assert "| every lesson |" in page  # 21: the whole course's rule
     for row in rows:
         for stem, heading in row.sections:
             assert f"]({stem}.ipynb#{site_build.heading_anchor(heading)})" in page
