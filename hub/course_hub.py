@@ -338,7 +338,7 @@ def instructors_group(state: Path) -> str:
 
 
 def ensure_exchange(state: Path, isolate: bool) -> Path:
-    """``<state>/exchange``, the progress drop folder (lessons.tooling.progress.hand_in).
+    """``<state>/exchange``, the progress drop folder (lessons.core.progress_book.hand_in).
 
     Isolated: ``root:<instructors' group>``, mode 3753: learners create their file but cannot list the folder
     nor read a file (files are 640, in the instructors' group by the setgid bit), nor replace another's (sticky).

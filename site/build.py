@@ -6,9 +6,10 @@
 
 Two steps. ``prepare()`` writes the Sphinx source folder ``site/_build/src``: the home page (the README's course
 map), the page on running the lessons, a copy of every solution notebook with its practice answers folded away,
-and the learner notebooks offered for download. ``solutions/`` itself is only read. ``sphinx()`` then builds the
-HTML with MyST-NB (``nb_execution_mode = "off"``: the committed outputs are what the reader sees) and fails on any
-warning.
+the learner notebooks offered for download, and the map of the chapter's errors (``docs/errata.md``, each lesson
+and section linked to its place on the site: ``errata_page()``). ``solutions/`` itself is only read. ``sphinx()``
+then builds the HTML with MyST-NB (``nb_execution_mode = "off"``: the committed outputs are what the reader sees)
+and fails on any warning.
 
 The other engines. When ``solutions-postgresql/NN-name.ipynb`` and ``solutions-mariadb/NN-name.ipynb`` exist (the
 same lesson's outputs recorded on those servers), every code cell whose output there differs from SQLite's gets
@@ -38,6 +39,8 @@ ROOT = SITE.parent
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
+ERRATA = ROOT / "docs" / "errata.md"
+ERRATA_PAGE = "errata"  # the page's name on the site: errata.html
 BUILD = SITE / "_build"
 LEARNER_DIR = "_learner"  # inside the source folder: the notebooks offered for download (not pages)
 
@@ -288,7 +291,7 @@ def home_page(records: dict[str, Path] | None = None) -> str:
     if "](notebooks/" in course_map:
         raise SiteError("the README's course map links a notebook that is not a lesson in notebooks/NN-name.ipynb")
     toctree = "\n".join(
-        ["```{toctree}", ":hidden:", ":maxdepth: 1", "", "running", *(p.stem for p in lessons()), "```"]
+        ["```{toctree}", ":hidden:", ":maxdepth: 1", "", "running", *(p.stem for p in lessons()), ERRATA_PAGE, "```"]
     )
     return (
         "# Database with SQLAlchemy — for Laravel developers\n\n"
@@ -296,6 +299,9 @@ def home_page(records: dict[str, Path] | None = None) -> str:
         "This site shows every lesson as it ran: the code, the SQL it sent, the tables and charts it printed. "
         "To run the lessons yourself, see [How to run the lessons](running.md); each lesson page links its "
         "notebook.\n\n"
+        f"Reading the chapter the course follows? [The chapter's {len(errata_rows())} errors]({ERRATA_PAGE}.md) "
+        "lists each of its mistakes, what is true instead, and the lesson and section that run it, failing and "
+        "fixed.\n\n"
         f"{engines_note(records)}"
         f"## Course map\n\n{course_map}\n{toctree}\n"
     )
@@ -322,6 +328,122 @@ def running_page() -> str:
     return "\n".join(parts)
 
 
+class Erratum:
+    """One row of docs/errata.md's table: an error of the chapter, and where the course runs it.
+
+    ``lessons`` maps each linked lesson's number (``"02"``, ``"13a"``) to its notebook's stem, the owner first;
+    ``sections`` lists ``(stem, heading)`` of the sections that run it (none for 21, the whole course's rule).
+    """
+
+    def __init__(self, cells: list[str], lessons: dict[str, str], sections: list[tuple[str, str]]) -> None:
+        self.number = int(cells[0])
+        self.cells = cells
+        self.lessons = lessons
+        self.sections = sections
+
+    @property
+    def owner(self) -> str | None:
+        """The lesson that owns the error (the first one linked), or None when every lesson does (21)."""
+        return next(iter(self.lessons.values()), None)
+
+
+#: A lesson link in docs/errata.md, as GitHub follows it: ``[02 · CRUD](../notebooks/02-crud.ipynb)``.
+ERRATA_LESSON = re.compile(r"\]\(\.\./notebooks/((\d\d[a-z]?)-[\w-]+)\.ipynb\)")
+#: A section of another lesson than the row's first: ``13a · Careful: DDL that can only run once``.
+OTHER_LESSON = re.compile(r"^(\d\d[a-z]?) · (.+)$")
+ERRATA_COLUMNS = ["#", "The chapter says", "What is true", "Lesson", "Section"]
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of one Markdown table row; a ``|`` inside backticks belongs to its cell.
+
+    >>> table_cells("| 1 | `a | b` | c |")
+    ['1', '`a | b`', 'c']
+    """
+    cells, current, in_code = [], "", False
+    for char in line.strip().strip("|"):
+        if char == "`":
+            in_code = not in_code
+        if char == "|" and not in_code:
+            cells.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [*cells, current.strip()]
+
+
+def errata_rows(text: str | None = None) -> list[Erratum]:
+    """docs/errata.md's table, row by row (its header checked: the columns are what this reads)."""
+    text = ERRATA.read_text() if text is None else text
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    if not lines or table_cells(lines[0]) != ERRATA_COLUMNS:
+        raise SiteError(f"docs/errata.md has no table with the columns {' | '.join(ERRATA_COLUMNS)}")
+    rows = []
+    for line in lines[2:]:
+        cells = table_cells(line)
+        if len(cells) != len(ERRATA_COLUMNS) or not cells[0].isdigit():
+            raise SiteError(
+                f"docs/errata.md: a row is not '| number | … |' with {len(ERRATA_COLUMNS)} cells: {line[:80]}"
+            )
+        linked = {number: stem for stem, number in ERRATA_LESSON.findall(cells[3])}
+        sections = []
+        for item in [] if cells[4] in {"", "—"} else cells[4].split("; "):
+            match = OTHER_LESSON.match(item)
+            number, heading = match.groups() if match else (next(iter(linked), ""), item)
+            if number not in linked:
+                raise SiteError(f"docs/errata.md, row {cells[0]}: the section {item!r} names no lesson the row links")
+            sections.append((linked[number], heading))
+        rows.append(Erratum(cells, linked, sections))
+    return rows
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor MyST gives a lesson's heading on the site (``myst_heading_anchors`` in site/conf.py).
+
+    >>> heading_anchor("Careful: `delete()` must be awaited")
+    'careful-delete-must-be-awaited'
+    """
+    from myst_parser.slugs import github_slugify
+
+    return github_slugify(heading.replace("`", ""))
+
+
+#: A lesson link of docs/errata.md with its label: ``[02 · CRUD](../notebooks/02-crud.ipynb)``.
+ERRATA_LESSON_LABEL = re.compile(r"\[([^\]]+)\]\(\.\./notebooks/([\w-]+)\.ipynb\)")
+#: The site's table: the lessons and their sections in one column, each lesson on a line with its sections.
+ERRATA_SITE_COLUMNS = [*ERRATA_COLUMNS[:3], "Where the course runs it"]
+
+
+def errata_page(text: str | None = None) -> str:
+    """docs/errata.md as a page of the site: the last two columns become one, where each lesson links its page and
+    is followed by its sections, each linked to its heading on that page."""
+    text = ERRATA.read_text() if text is None else text
+    rows = {row.number: row for row in errata_rows(text)}
+    lines = []
+    for line in text.splitlines():
+        cells = table_cells(line) if line.startswith("|") else []
+        if cells == ERRATA_COLUMNS:
+            line = "| " + " | ".join(ERRATA_SITE_COLUMNS) + " |\n|" + "---|" * len(ERRATA_SITE_COLUMNS)
+        elif cells and set("".join(cells)) <= set("-:"):
+            continue  # the separator under the header, written above with the header
+        elif cells and cells[0].isdigit():
+            row = rows[int(cells[0])]
+            where = []
+            for label, stem in ERRATA_LESSON_LABEL.findall(cells[3]):
+                sections = [
+                    f"[{heading}]({stem}.ipynb#{heading_anchor(heading)})"
+                    for owner, heading in row.sections
+                    if owner == stem
+                ]
+                where.append(f"**[{label}]({stem}.ipynb)**" + (": " + "; ".join(sections) if sections else ""))
+            line = "| " + " | ".join([*cells[:3], "<br>".join(where) or cells[3]]) + " |"
+        lines.append(line)
+    page = "\n".join(lines) + "\n"
+    if "](../" in page:
+        raise SiteError("docs/errata.md links a file outside notebooks/: the site has no page for it")
+    return page
+
+
 def prepare(src: Path, url_template: str | None = None, records: dict[str, Path] | None = None) -> dict[str, int]:
     """Write the Sphinx source folder ``src`` afresh; returns the lesson names it holds, each with how many of its
     cells got engine tabs (all 0 without the other engines' records)."""
@@ -330,6 +452,7 @@ def prepare(src: Path, url_template: str | None = None, records: dict[str, Path]
     (src / LEARNER_DIR).mkdir(parents=True)
     (src / "index.md").write_text(home_page(records))
     (src / "running.md").write_text(running_page())
+    (src / f"{ERRATA_PAGE}.md").write_text(errata_page())
     names = {}
     for path in lessons():
         learner = NOTEBOOKS / path.name

@@ -11,6 +11,9 @@ Builds the site twice (with an example "Open in JupyterLab" address set) and che
 - every practice answer is folded under "Show the solution", below the learner's stub;
 - every internal link and asset (``href``, ``src``, ``#fragment``) of every page resolves;
 - the search index knows the lessons' words, and searching in Chromium finds lesson 04 for selectinload;
+- the page of the chapter's errors (``errata.html``, from ``docs/errata.md``) is linked from the home page, comes
+  after the last lesson, and lists the 22 errors in order, each lesson linked to its page and each section to its
+  heading there;
 - headless Chromium renders lesson 02's page (the screenshot is kept in ``site/_build/screenshots/``);
 - the engine tabs (when ``solutions-postgresql/`` and ``solutions-mariadb/`` hold records): every cell whose output
   differs on another engine has tabs, each engine's panel shows that engine's recorded output, no other cell has
@@ -180,11 +183,11 @@ def normalize_space(text: str) -> str:
 def check_lessons(out: Path, parsed: dict[Path, Page]) -> str:
     """Each lesson: a page in the home page's list, prev/next in course order, its outputs, its download."""
     stems = [path.stem for path in build.lessons()]
-    order = ["index", "running", *stems]
+    order = ["index", "running", *stems, build.ERRATA_PAGE]
     home = out / "index.html"
     home_links = {urlsplit(url).path for _, url in parsed[home].links}
     problems = []
-    for position, stem in enumerate(order[2:], 2):
+    for position, stem in enumerate(order[2:-1], 2):
         page_path = out / f"{stem}.html"
         if page_path not in parsed:
             problems.append(f"{stem}: no page")
@@ -232,6 +235,65 @@ def check_lessons(out: Path, parsed: dict[Path, Page]) -> str:
             problems.append(f"{stem}: no 'Open in JupyterLab' link to {lab}")
     require(not problems, "lesson pages:\n  " + "\n  ".join(problems))
     return f"{len(stems)} lessons each have a page with outputs, prev/next, download and JupyterLab links"
+
+
+#: Sphinx's smart quotes, back to the straight ones the Markdown source has.
+CURLY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+def heading_text(fragment: str) -> str:
+    """A heading's text as the page shows it, compared without code marks, permalink sign or curly quotes."""
+    text = normalize_space(re.sub(r"<[^>]+>", "", fragment)).translate(CURLY).replace("`", "")
+    return text.removesuffix("#").strip()
+
+
+def check_errata(out: Path, parsed: dict[Path, Page]) -> str:
+    """errata.html: linked from the home page, one row per error of docs/errata.md (22, in order), every lesson of
+    a row linked to its page and every section to the id of that heading on it."""
+    page_path = out / f"{build.ERRATA_PAGE}.html"
+    require(page_path in parsed, f"no {build.ERRATA_PAGE}.html")
+    home_links = {urlsplit(url).path for _, url in parsed[out / "index.html"].links}
+    require(page_path.name in home_links, f"the home page does not link {page_path.name}")
+    raw = page_path.read_text()
+    body = re.search(r"<tbody>(.*?)</tbody>", raw, re.DOTALL)
+    require(body is not None, f"{page_path.name} has no table")
+    shown = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body[1], re.DOTALL)
+    ]
+    rows = build.errata_rows()
+    numbers = [heading_text(cells[0]) if cells else "" for cells in shown]
+    require(numbers == [str(n) for n in range(1, 23)], f"{page_path.name} lists the errors {numbers}, not 1 to 22")
+    require([row.number for row in rows] == list(range(1, 23)), "docs/errata.md does not list the errors 1 to 22")
+    problems, sections = [], 0
+    for row, cells in zip(rows, shown, strict=True):
+        require(len(cells) == len(build.ERRATA_SITE_COLUMNS), f"{page_path.name}, row {row.number}: {len(cells)} cells")
+        lesson_links = re.findall(r'href="([^"#]+)"', cells[3])
+        if lesson_links != [f"{stem}.html" for stem in row.lessons.values()]:
+            problems.append(f"{row.number}: the lessons link {lesson_links}, expected {list(row.lessons.values())}")
+        section_links = re.findall(r'href="([^"#]+)#([^"]+)"', cells[3])
+        if len(section_links) != len(row.sections):
+            problems.append(
+                f"{row.number}: {len(section_links)} section link(s), docs/errata.md names {len(row.sections)}"
+            )
+            continue
+        for (target, fragment), (stem, heading) in zip(section_links, row.sections, strict=True):
+            sections += 1
+            if target != f"{stem}.html" or out / target not in parsed:
+                problems.append(f"{row.number}: {heading!r} links {target}, not the page of {stem}")
+                continue
+            found = re.search(
+                rf'<section id="{re.escape(fragment)}">\s*(?:<span id="[^"]*"></span>)*\s*<h[1-6]>(.*?)</h[1-6]>',
+                (out / target).read_text(),
+                re.DOTALL,
+            )
+            if not found or heading_text(found[1]) != heading_text(heading):
+                problems.append(f"{row.number}: {target}#{fragment} is not the heading {heading!r}")
+    require(not problems, f"{page_path.name}:\n  " + "\n  ".join(problems))
+    return (
+        f"{page_path.name} lists the chapter's 22 errors, linked from the home page; its {sections} section links "
+        "each land on that heading of the lesson's page"
+    )
 
 
 def check_sql(out: Path, parsed: dict[Path, Page]) -> str:
@@ -681,6 +743,7 @@ def main() -> int:
     parsed = pages(out)
     checks: list[Callable[[Path, dict[Path, Page]], str]] = [
         check_lessons,
+        check_errata,
         check_sql,
         check_solutions_folded,
         check_links,

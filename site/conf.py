@@ -18,8 +18,10 @@ exclude_patterns = ["_learner", "**.ipynb_checkpoints"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["colon_fence"]
-# "## Course map" on the home page is the target of every lesson's [Contents] link (index.md#course-map).
-myst_heading_anchors = 2
+# "## Course map" on the home page is the target of every lesson's [Contents] link (index.md#course-map), and a
+# lesson's "## …" and "### Careful: …" sections are the targets of the errata page's links (02-crud.ipynb#careful-…):
+# a link to a heading that is gone fails the build.
+myst_heading_anchors = 3
 
 html_theme = "sphinx_book_theme"
 html_title = "Database with SQLAlchemy"

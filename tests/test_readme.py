@@ -27,3 +27,11 @@ def test_make_has_the_targets_the_readme_names() -> None:
     makefile = (ROOT / "Makefile").read_text()
     for target in re.findall(r"`make (\w[\w-]*)", README):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"README names `make {target}`, Makefile lacks it"
+
+
+def test_the_folders_table_has_a_row_for_every_sub_package_of_lessons() -> None:
+    folders = README.split("\n## Folders\n", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `(lessons/\w+/)` \|", folders, re.MULTILINE))
+    packages = {f"lessons/{init.parent.name}/" for init in (ROOT / "lessons").glob("*/__init__.py")}
+    assert packages, "lessons/ has no sub-package"
+    assert not packages - rows, f"README's Folders table has no row for {sorted(packages - rows)}"

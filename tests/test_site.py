@@ -188,3 +188,36 @@ def test_the_tabs_are_radio_buttons_that_open_on_sqlite():
     assert tabs.count('type="radio"') == 3 and tabs.count(" checked") == 1
     assert 'value="sqlite" autocomplete="off" checked' in tabs
     assert 'class="engine-tab engine-same" for="engines-7-postgresql" title="The same output as SQLite"' in tabs
+
+
+def test_the_errata_page_links_every_lesson_and_section_to_its_place_on_the_site():
+    page = site_build.errata_page()
+    rows = site_build.errata_rows()
+    assert [row.number for row in rows] == list(range(1, 23))
+    assert page.startswith("# The chapter's 22 errors")
+    assert "../notebooks/" not in page and "](../" not in page
+    assert "| # | The chapter says | What is true | Where the course runs it |\n|---|---|---|---|\n| 1 |" in page
+    assert (
+        "| **[02 · CRUD](02-crud.ipynb)**: "
+        "[Careful: `delete()` must be awaited](02-crud.ipynb#careful-delete-must-be-awaited)<br>"
+        "**[12 · The blog API](12-blog-api.ipynb)**: [Delete means delete](12-blog-api.ipynb#delete-means-delete) |"
+    ) in page  # each lesson on a line of its own, followed by its sections
+    assert "| every lesson |" in page  # 21: the whole course's rule
+    for row in rows:
+        for stem, heading in row.sections:
+            assert f"]({stem}.ipynb#{site_build.heading_anchor(heading)})" in page
+    home = site_build.home_page()
+    assert "](errata.md)" in home and home.split("```{toctree}")[1].split("```")[0].split()[-1] == "errata"
+
+
+def test_an_errata_table_the_site_cannot_read_stops_the_build():
+    header = "| # | The chapter says | What is true | Lesson | Section |\n|---|---|---|---|---|\n"
+    row = "| 1 | a | b | [02 · CRUD](../notebooks/02-crud.ipynb) | {} |\n"
+    with pytest.raises(site_build.SiteError, match="names no lesson the row links"):
+        site_build.errata_rows(header + row.format("Delete; 12 · Delete means delete"))
+    with pytest.raises(site_build.SiteError, match="no table with the columns"):
+        site_build.errata_rows(header.replace("Section", "Where") + row.format("Delete"))
+    with pytest.raises(site_build.SiteError, match="outside notebooks/"):
+        site_build.errata_page(header + row.format("Delete") + "\nSee [the README](../README.md).\n")
+    (first,) = site_build.errata_rows(header + row.format("Delete"))
+    assert first.owner == "02-crud" and first.sections == [("02-crud", "Delete")]

@@ -1,5 +1,12 @@
 """One source, two folders: ``solutions/`` is the master; ``notebooks/`` is generated from it.
 
+In ``solutions/`` each lesson is two files. ``NN-name.py``, its text form (jupytext's percent format: ``# %%``
+code cells, ``# %% [markdown]`` cells, tags as ``# %% tags=["nbval-ignore-output"]``), is what an author edits and a
+review reads. ``NN-name.ipynb`` is the same cells with the outputs of a run on SQLite: publishing reads the text form
+into the notebook's cells, executes it on a fresh kernel and writes both back, the ``.py`` in its normal form
+(:func:`to_text`). A lesson that has only a ``.ipynb`` gets its ``.py`` from it; ``tests/test_text_forms.py`` fails
+while the two differ in any cell.
+
 In a solution notebook, the answer to a practice task sits between two marker lines::
 
     async def count_active_users(session):
@@ -24,8 +31,8 @@ Usage (``make notebooks`` runs the first)::
     python -m lessons.tooling.publish                 # execute every solution on every engine, regenerate notebooks/
     python -m lessons.tooling.publish 03-relationships  # just these lessons
     python -m lessons.tooling.publish --engines sqlite  # only SQLite (solutions/ and notebooks/); or postgresql,mariadb
-    python -m lessons.tooling.publish --no-execute    # only regenerate notebooks/ from solutions/
-    python -m lessons.tooling.publish --check    # exit 1 when notebooks/ or a record differ from what solutions/ give
+    python -m lessons.tooling.publish --no-execute    # only regenerate notebooks/ (and a missing .py) from solutions/
+    python -m lessons.tooling.publish --check         # exit 1 when notebooks/, a record or a .py differ from solutions/
 
 >>> print(strip_solutions("def f():\\n    # BEGIN SOLUTION\\n    return 1\\n    # END SOLUTION\\n"))
 def f():
@@ -100,6 +107,124 @@ def language_info(version: str | None = None) -> dict[str, Any]:
 
 class PublishError(RuntimeError):
     """A solution notebook that cannot be published as it is (unbalanced markers, stray output …)."""
+
+
+# --- The text form: solutions/NN-name.py ---------------------------------------------------------------------------
+
+#: jupytext's format of a lesson's text form.
+TEXT_FORMAT = "py:percent"
+
+
+def text_path(path: Path) -> Path:
+    """The text form beside a solution notebook: ``solutions/NN-name.py`` for ``solutions/NN-name.ipynb``."""
+    return path.with_suffix(".py")
+
+
+def _text_config() -> Any:
+    # The [tool.jupytext] options of pyproject.toml, as `jupytext --to py:percent solutions/…` reads them: the same
+    # file written either way.
+    from jupytext.config import load_jupytext_configuration_file
+
+    return load_jupytext_configuration_file(str(ROOT / "pyproject.toml"))
+
+
+def to_text(notebook: Any) -> str:
+    """The text form of a notebook, in its normal form (no header; each cell's type, source and tags).
+
+    >>> lesson = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title"),
+    ...     nbformat.v4.new_code_cell("await f()", metadata={"tags": ["nbval-ignore-output"]})])
+    >>> print(to_text(lesson), end="")
+    # %% [markdown]
+    # # A title
+    <BLANKLINE>
+    # %% tags=["nbval-ignore-output"]
+    await f()
+    """
+    import jupytext
+
+    return jupytext.writes(notebook, fmt=TEXT_FORMAT, config=_text_config())
+
+
+def from_text(text: str) -> Any:
+    """The notebook a text form holds: its cells (type, source, tags), normalised, without outputs."""
+    import jupytext
+
+    return normalize(jupytext.reads(text, fmt=TEXT_FORMAT, config=_text_config()))
+
+
+def cells_of(notebook: Any) -> list[tuple[str, str, list[str]]]:
+    """What a text form and its notebook must agree on: each cell's type, source and tags."""
+    return [(cell.cell_type, cell.source, list(cell.get("metadata", {}).get("tags", []))) for cell in notebook.cells]
+
+
+def first_difference(mine: Any, theirs: Any) -> str | None:
+    """Where two notebooks' cells first differ (a cell's type, source or tags, or their number), in words; else None.
+
+    >>> one, two = nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("x = 2")
+    >>> first_difference(nbformat.v4.new_notebook(cells=[one]), nbformat.v4.new_notebook(cells=[two]))
+    "cell 0's source ('x = 1')"
+    >>> first_difference(nbformat.v4.new_notebook(cells=[one]), nbformat.v4.new_notebook(cells=[one, two]))
+    'the number of cells (1 and 2)'
+    """
+    a, b = cells_of(mine), cells_of(theirs)
+    for index, (x, y) in enumerate(zip(a, b, strict=False)):
+        for part, left, right in zip(("type", "source", "tags"), x, y, strict=True):
+            if left != right:
+                first = (x[1].strip().splitlines() or [""])[0][:60]
+                return f"cell {index}'s {part} ({first!r})"
+    if len(a) != len(b):
+        return f"the number of cells ({len(a)} and {len(b)})"
+    return None
+
+
+def _fixes(path: Path) -> str:
+    stem = path.stem
+    return (
+        f"edited {stem}.py? publish it: python -m lessons.tooling.publish {stem}. Edited {stem}.ipynb (in JupyterLab)? "
+        f"carry it into the text form first: .venv/bin/jupytext --to py:percent solutions/{stem}.ipynb"
+    )
+
+
+def lesson_source(path: Path) -> Any:
+    """The lesson to run: ``solutions/NN-name.py``'s cells when it exists, else ``solutions/NN-name.ipynb``.
+
+    The text form is the source, but a notebook edited after it (newer, with other cells) is somebody's work that
+    publishing would overwrite: that is refused, saying how to keep it or drop it.
+    """
+    text = text_path(path)
+    if not text.exists():
+        if not path.exists():
+            raise PublishError(f"solutions/{path.name}: no such lesson (nor solutions/{text.name})")
+        return normalize(nbformat.read(path, as_version=4))
+    notebook = from_text(text.read_text())
+    if path.exists() and path.stat().st_mtime_ns > text.stat().st_mtime_ns:
+        where = first_difference(notebook, nbformat.read(path, as_version=4))
+        if where is not None:
+            raise PublishError(
+                f"solutions/{path.name} was changed after solutions/{text.name} and they differ in {where}: keep the "
+                f"notebook's edit with `.venv/bin/jupytext --to py:percent solutions/{path.name}`, or drop it with "
+                f"`touch solutions/{text.name}`; then publish again"
+            )
+    return notebook
+
+
+def text_drift(path: Path) -> list[str]:
+    """Where a lesson's text form and its notebook disagree: one missing, a cell, or a .py not in normal form."""
+    text = text_path(path)
+    if not path.exists():
+        return [f"solutions/{text.name} has no solutions/{path.name}: python -m lessons.tooling.publish {path.stem}"]
+    if not text.exists():
+        return [
+            f"solutions/{path.name} has no solutions/{text.name}: write it with "
+            f"python -m lessons.tooling.publish --no-execute {path.stem}"
+        ]
+    written, notebook = text.read_text(), nbformat.read(path, as_version=4)
+    where = first_difference(from_text(written), notebook)
+    if where is not None:
+        return [f"solutions/{text.name} and solutions/{path.name} differ in {where}: {_fixes(path)}"]
+    if written != to_text(notebook):
+        return [f"solutions/{text.name} is not in its normal form: {_fixes(path)}"]
+    return []
 
 
 def strip_solutions(source: str) -> str:
@@ -236,7 +361,7 @@ def problems(notebook: Any) -> list[str]:
 
 
 def execute(path: Path, timeout: int = 900, database_url: str | None = None) -> Any:
-    """Run a solution notebook top to bottom on a fresh kernel, in its own folder, and return it.
+    """Run a lesson (:func:`lesson_source`: its text form's cells) top to bottom on a fresh kernel, in its own folder.
 
     ``database_url`` runs it on that server (the kernel's ``DATABASE_URL``); ``""`` on the built-in SQLite, even
     when the environment or ``.env`` names a server (an empty variable wins over ``.env`` and means the default).
@@ -245,7 +370,7 @@ def execute(path: Path, timeout: int = 900, database_url: str | None = None) -> 
 
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(path, as_version=4)
+    notebook = lesson_source(path)
     client = NotebookClient(
         notebook,
         timeout=timeout,
@@ -349,17 +474,54 @@ def record(names: list[str], engine: str, url: str) -> int:
     return 1 if failures else 0
 
 
+def _unexecuted(path: Path) -> Any:
+    """``--no-execute``: the committed notebook, whose outputs are those of its own cells, so no edit may be pending."""
+    notebook = normalize(nbformat.read(path, as_version=4))
+    text = text_path(path)
+    if text.exists():
+        lesson_source(path)  # refuses a notebook edited after its text form, saying how to keep the edit
+        where = first_difference(from_text(text.read_text()), notebook)
+        if where is not None:
+            raise PublishError(
+                f"solutions/{text.name} differs from solutions/{path.name} in {where}: its outputs come from a run, "
+                f"so publish it without --no-execute: python -m lessons.tooling.publish {path.stem}"
+            )
+    return notebook
+
+
+def refusals(paths: list[Path], run: bool = True) -> list[str]:
+    """Why some of these lessons cannot be published as they are (checked before anything runs), in sentences."""
+    found = []
+    for path in paths:
+        try:
+            if run:
+                lesson_source(path)
+            elif path.exists():
+                _unexecuted(path)
+            else:
+                found.append(f"solutions/{path.name} does not exist yet: publish it without --no-execute")
+        except PublishError as error:
+            found.append(str(error))
+    return found
+
+
 def publish(names: list[str], run: bool = True) -> int:
-    """Execute (when ``run``) and normalise the named solutions, then write their learner notebooks."""
+    """Execute (when ``run``) and normalise the named solutions, then write their learner notebooks and text forms."""
     failures = 0
     for path in _solution_paths(names):
-        notebook = execute(path, database_url="") if run else nbformat.read(path, as_version=4)
+        notebook = execute(path, database_url="") if run else _unexecuted(path)
         normalize(notebook)
         found = problems(notebook) if run else []
         path.write_text(dumps(notebook))
         (NOTEBOOKS / path.name).write_text(dumps(learner_notebook(notebook)))
+        text = to_text(notebook)
+        where = first_difference(from_text(text), notebook)
+        if where is None:
+            text_path(path).write_text(text)  # last: the text form is never older than its notebook
+        else:  # e.g. a code line that starts with "# %%", which starts a cell in the text form
+            found.append(f"solutions/{text_path(path).name} not written: read back, it would differ in {where}")
         status = "ok" if not found else f"{len(found)} problem(s)"
-        print(f"{path.relative_to(ROOT)}: {status}")
+        print(f"{path.parent.name}/{path.name}: {status}")
         for problem in found:
             print(f"  - {problem}")
         failures += bool(found)
@@ -415,13 +577,19 @@ def record_drift(engines: tuple[str, ...] = tuple(RECORDS)) -> list[str]:
 
 
 def _solution_paths(names: list[str]) -> list[Path]:
+    """The notebooks of the named lessons (all by default), a lesson written so far only as a ``.py`` included."""
+
+    def lessons(pattern: str) -> list[Path]:
+        stems = {path.stem for suffix in (".ipynb", ".py") for path in SOLUTIONS.glob(pattern + suffix)}
+        return [SOLUTIONS / f"{stem}.ipynb" for stem in sorted(stems)]
+
     if not names:
-        return sorted(SOLUTIONS.glob("*.ipynb"))
+        return lessons("*")
     paths = []
     for name in names:
-        matches = sorted(SOLUTIONS.glob(f"{Path(name).stem}*.ipynb"))
+        matches = lessons(f"{Path(name).stem}*")
         if not matches:
-            raise SystemExit(f"error: no solution notebook matches {name!r} in solutions/")
+            raise SystemExit(f"error: no lesson matches {name!r} in solutions/")
         paths.extend(matches)
     return paths
 
@@ -446,10 +614,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown engine(s) {', '.join(unknown)}: choose from {', '.join(ENGINES)}")
     if args.check:
         differences = drift() + record_drift(tuple(engine for engine in engines if engine in RECORDS))
+        differences += [line for path in _solution_paths([]) for line in text_drift(path)]
         for line in differences:
             print(line)
         return 1 if differences else 0
     NOTEBOOKS.mkdir(exist_ok=True)
+    refused = refusals(_solution_paths(args.names), run=not args.no_execute)
+    for line in refused:
+        print(f"error: {line}", file=sys.stderr)
+    if refused:
+        return 1
     status = 0
     if "sqlite" in engines or args.no_execute:
         status |= publish(args.names, run=not args.no_execute)
