@@ -160,8 +160,22 @@ def test_importing_the_surface_imports_nothing_else() -> None:
 NOTEBOOKS = sorted([*(ROOT / "solutions").glob("*.ipynb"), *(ROOT / "notebooks").glob("*.ipynb")])
 
 
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for an attribute chain on a name, else ``None``."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
+
+
 def notebook_imports(path: Path) -> list[tuple[str, list[str]]]:
-    """(module, names) for every import of a ``lessons`` module in the notebook's code cells."""
+    """(module, names) for every import of a ``lessons`` module in the notebook's code cells.
+
+    ``from lessons.pkg import sub`` of a module counts as an import of ``lessons.pkg.sub``, and after an
+    ``import lessons…`` (which binds the name ``lessons``), ``lessons.a.b.name`` in the code as an import of the
+    longest module it names (``lessons.core.pristine``), else of ``name`` from ``lessons``.
+    """
     found = []
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] != "code":
@@ -169,27 +183,42 @@ def notebook_imports(path: Path) -> list[tuple[str, list[str]]]:
         source = "".join(cell["source"])
         source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
         tree = compile(source, str(path), "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 found.extend((alias.name, []) for alias in node.names if alias.name.split(".")[0] == "lessons")
             elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lessons":
-                found.append((node.module or "", [alias.name for alias in node.names]))
+                module = node.module or ""
+                names = [alias.name for alias in node.names]
+                submodules = [(f"{module}.{name}", []) for name in names if f"{module}.{name}" in MODULES]
+                plain = [name for name in names if f"{module}.{name}" not in MODULES]
+                found.extend(submodules)
+                if plain or not submodules:
+                    found.append((module, plain))
+            elif isinstance(node, ast.Attribute) and not isinstance(parents.get(node), ast.Attribute):
+                dotted = _dotted(node) or ""
+                if dotted.split(".")[0] != "lessons":
+                    continue
+                prefixes = [".".join(dotted.split(".")[:n]) for n in range(dotted.count(".") + 1, 1, -1)]
+                module = next((prefix for prefix in prefixes if prefix in MODULES), None)
+                found.append((module, []) if module else ("lessons", [dotted.split(".")[1]]))
     return found
 
 
 def surface_problem(lesson: str, module: str, names: list[str]) -> str | None:
     """Why ``from module import names`` is not allowed in lesson ``lesson`` (e.g. ``08a``), or ``None``."""
     if module == "lessons":
-        unknown = [name for name in names if name not in lessons.__all__ and name != "exercises"]
+        unknown = [name for name in names if name not in lessons.__all__]
         return f"`lessons` does not serve {unknown}" if unknown else None
     if module == "lessons.exercises" or module == "lessons.blog" or module.startswith("lessons.blog."):
         return None
+    # lesson08_… serves 08a and 08b; lesson08b_… serves 08b alone; lesson15_reference serves 15
     scenery = re.fullmatch(r"lessons\.scenery\.lesson(\d\d[a-z]?)_\w+", module)
     if scenery:
         return None if lesson.startswith(scenery.group(1)) else f"{module} is another lesson's scenery"
-    practice = re.fullmatch(r"lessons\.exercises\.lesson(\d\d[a-z]?)\w*", module)
+    practice = re.fullmatch(r"lessons\.exercises\.lesson(\d\d[a-z]?)(_\w+)?", module)
     if practice:
-        return None if practice.group(1).startswith(lesson[:2]) else f"{module} is another lesson's practice"
+        return None if lesson.startswith(practice.group(1)) else f"{module} is another lesson's practice"
     return f"{module} is not on the notebook surface (lessons/__init__.py)"
 
 
@@ -212,6 +241,32 @@ def test_the_surface_check_refuses_what_it_should() -> None:
     assert surface_problem("12", "lessons.exercises.lesson07", ["x"])
     assert surface_problem("13b", "lessons.scenery.lesson13_member_table", ["x"]) is None
     assert surface_problem("12", "lessons.blog.routes.posts", ["router"]) is None
+    assert surface_problem("14a", "lessons.exercises.lesson14b", ["x"])
+    assert surface_problem("14b", "lessons.exercises.lesson14b", ["x"]) is None
+    assert surface_problem("08a", "lessons.exercises.lesson08", ["x"]) is None
+    assert surface_problem("15", "lessons.exercises.lesson15_reference", ["x"]) is None
+    assert surface_problem("12", "lessons.exercises.differential", ["Differential"])
+
+
+def test_every_spelling_of_an_import_is_seen(tmp_path: Path) -> None:
+    cells = [
+        "from lessons.exercises import lesson07",  # another lesson's practice, imported from its package
+        "from lessons.scenery import lesson08b_races",
+        "from lessons import exercises, User",
+        "import lessons.blog\nlessons.core.pristine.stable_names('x')",  # `import lessons…` binds `lessons`
+        "lessons.blog.app.create_app",
+    ]
+    notebook = {"cells": [{"cell_type": "code", "source": source} for source in cells]}
+    (tmp_path / "12-x.ipynb").write_text(json.dumps(notebook))
+    assert notebook_imports(tmp_path / "12-x.ipynb") == [
+        ("lessons.exercises.lesson07", []),
+        ("lessons.scenery.lesson08b_races", []),
+        ("lessons.exercises", []),
+        ("lessons", ["User"]),
+        ("lessons.blog", []),
+        ("lessons.core.pristine", []),
+        ("lessons.blog.app", []),
+    ]
 
 
 def test_every_scenery_module_serves_a_lesson() -> None:
