@@ -368,7 +368,7 @@ async def test_a_learner_reaches_nothing_of_anyone_else():
         async with httpx.AsyncClient(base_url=hub.base, timeout=120) as client:
             kernels += [await open_kernel(person, client, hub.port) for person in people]
             server, kernel = server_and_kernel(bob)
-            hand_in = "from lessons.tooling.progress import hand_in; print(hand_in({'version': 1, 'exercises': {}}))"
+            hand_in = "from lessons.core.progress_book import hand_in; print(hand_in({'version': 1, 'exercises': {}}))"
             assert (await run(kernels[1], hand_in)).strip() == "True"  # Bob hands in his progress
             databases: dict[str, str] = {}
             if url is not None:  # Bob's seed and a lesson copy, made by his kernel with his own role

@@ -12,6 +12,7 @@ import stat
 
 import pytest
 
+from lessons.core import progress_book
 from lessons.tooling import progress
 
 
@@ -31,23 +32,23 @@ def exchange(tmp_path, monkeypatch):
 
 
 def test_every_recording_is_handed_in(exchange):
-    assert progress.record("02.create_user", "passed")
+    assert progress_book.record("02.create_user", "passed")
     handed_in = exchange / "ada.json"
     assert stat.S_IMODE(handed_in.stat().st_mode) == 0o640  # the instructors' group reads it, nobody else
-    assert progress.read_book(handed_in)["02.create_user"]["status"] == "passed"
+    assert progress_book.read_book(handed_in)["02.create_user"]["status"] == "passed"
     assert [p.name for p in exchange.iterdir()] == ["ada.json"]  # no temporary file left
 
 
 def test_the_class_view_reads_the_drop_folder(exchange):
-    progress.record("02.create_user", "failed")
+    progress_book.record("02.create_user", "failed")
     read = progress.read_class(exchange)
     assert list(read.books) == ["ada"] and read.unreadable == {}
-    assert progress.status_of(read.books["ada"], "02.create_user") == progress.TRIED
+    assert progress_book.status_of(read.books["ada"], "02.create_user") == progress_book.TRIED
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="planting a file under another owner needs root")
 def test_a_file_planted_by_another_account_is_left_out(exchange):
-    progress.record("02.create_user", "passed")
+    progress_book.record("02.create_user", "passed")
     planted = exchange / "grace.json"
     planted.write_text('{"version": 1, "exercises": {}}')
     os.chown(planted, 65534, 65534)  # nobody: not course-grace, not the folder's owner
@@ -60,8 +61,8 @@ def test_the_class_view_reads_an_exchange_volume_of_one_folder_per_learner(tmp_p
     """deploy/: each learner's pod mounts only <volume>/<learner>/ as its drop folder."""
     for learner, status in (("ada", "passed"), ("grace", "failed")):
         (tmp_path / learner).mkdir()
-        book = progress.updated({}, "02.create_user", status, at="2026-12-06T10:00:00+00:00")
+        book = progress_book.updated({}, "02.create_user", status, at="2026-12-06T10:00:00+00:00")
         (tmp_path / learner / f"{learner}.json").write_text(json.dumps({"version": 1, "exercises": book}))
     read = progress.read_class(tmp_path)
     assert list(read.books) == ["ada", "grace"]
-    assert progress.status_of(read.books["grace"], "02.create_user") == progress.TRIED
+    assert progress_book.status_of(read.books["grace"], "02.create_user") == progress_book.TRIED

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lessons import exercises
+from lessons.core import progress_book
 from lessons.core.settings import ROOT, get_settings
 from lessons.exercises.lesson00 import count_active_users
 from lessons.tooling import progress
@@ -83,7 +84,7 @@ async def test_an_unwritable_data_folder_skips_recording_and_the_learners_table_
     monkeypatch.setenv("COURSE_DATA_DIR", str(blocked / ".data"))
     get_settings.cache_clear()
     try:
-        assert progress.record("00.count_active_users", "passed") is False
+        assert progress_book.record("00.count_active_users", "passed") is False
         assert capsys.readouterr() == ("", "")
         assert progress.main([]) == 0
     finally:
@@ -96,7 +97,7 @@ async def test_an_unwritable_data_folder_skips_recording_and_the_learners_table_
 def test_two_kernels_of_one_learner_recording_at_once_lose_no_attempt(tmp_path: Path) -> None:
     target = tmp_path / "progress.json"
     program = (
-        "import sys; from pathlib import Path; from lessons.tooling.progress import record\n"
+        "import sys; from pathlib import Path; from lessons.core.progress_book import record\n"
         "for _ in range(25): assert record('00.count_active_users', 'failed', Path(sys.argv[1]))\n"
     )
     environment = {key: value for key, value in os.environ.items() if key != "COURSE_PROGRESS"}
@@ -111,8 +112,8 @@ def test_two_kernels_of_one_learner_recording_at_once_lose_no_attempt(tmp_path: 
 def test_the_learners_table_lists_every_exercise_in_lesson_order(
     learner: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    progress.record("01.tag_model", "passed")
-    progress.record("02.create_user", "failed")
+    progress_book.record("01.tag_model", "passed")
+    progress_book.record("02.create_user", "failed")
     assert progress.main([]) == 0
     lines = capsys.readouterr().out.splitlines()
     listed = [line.split()[0] for line in lines[2:-1]]
@@ -131,9 +132,9 @@ def test_two_learners_give_a_two_row_class_table_and_a_csv(
 ) -> None:
     monkeypatch.delenv("COURSE_PROGRESS", raising=False)
     users = tmp_path / "users"
-    progress.record("00.count_active_users", "passed", _learner_file(users, "zoe"))
-    progress.record("00.count_active_users", "failed", _learner_file(users, "ada"))
-    progress.record("01.tag_model", "passed", _learner_file(users, "ada"))
+    progress_book.record("00.count_active_users", "passed", _learner_file(users, "zoe"))
+    progress_book.record("00.count_active_users", "failed", _learner_file(users, "ada"))
+    progress_book.record("01.tag_model", "passed", _learner_file(users, "ada"))
     (users / "newcomer").mkdir()  # logged in, never ran a check: no row
     assert progress.main(["--class", str(users), "--csv", str(tmp_path / "class.csv")]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -153,7 +154,7 @@ def test_a_damaged_file_leaves_the_rest_of_the_class_table_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("COURSE_PROGRESS", raising=False)
-    progress.record("00.count_active_users", "passed", _learner_file(tmp_path, "ada"))
+    progress_book.record("00.count_active_users", "passed", _learner_file(tmp_path, "ada"))
     _learner_file(tmp_path, "bob").parent.mkdir(parents=True)
     _learner_file(tmp_path, "bob").write_text("[1, 2")
     assert progress.main(["--class", str(tmp_path)]) == 0

@@ -50,16 +50,11 @@ from lessons.core.progress_book import (
     NOT_STARTED,
     PASSED,
     TRIED,
-    hand_in,
     progress_file,
     read_book,
-    record,
     recording_enabled,
     status_of,
-    updated,
 )
-
-__all__ = ["hand_in", "progress_file", "read_book", "record", "recording_enabled", "status_of", "updated"]
 
 #: The symbols of the class table (the CSV says the status in words).
 SYMBOLS = {PASSED: "✓", TRIED: "~", NOT_STARTED: "·"}
@@ -157,7 +152,8 @@ def _handed_in_by(path: Path, learner: str, folder_owner: int) -> bool:
 def read_class(root: Path) -> ClassProgress:
     """Read ``root/<learner>/.data/progress.json`` for every learner who has one, sorted by name.
 
-    Or, in a drop folder (``root/<learner>.json``, see :func:`hand_in`), every file handed in by its learner.
+    Or, in a drop folder (``root/<learner>.json``, see :func:`lessons.core.progress_book.hand_in`), every file
+    handed in by its learner.
     A damaged file does not stop the others: its learner is listed in ``unreadable`` with the reason.
     """
     progress = ClassProgress(root)
