@@ -139,7 +139,8 @@ def _server_for_this_test(item: pytest.Item) -> str | None:
     return sorted(SERVERS)[zlib.crc32(key.encode()) % len(SERVERS)]
 
 
-#: Files whose every test runs on ONE backend of those configured, the same one every run, spread evenly over them:
+#: Files whose every test runs on ONE backend of those configured (one marked full_matrix excepted), the same one every
+#: run, spread evenly over them:
 #: the known answers (about 650 checks; ``make answers-matrix`` runs each on all three, TEST_FULL_MATRIX=1).
 ONE_BACKEND_FILES = {"test_answers.py"}
 
@@ -147,7 +148,12 @@ ONE_BACKEND_FILES = {"test_answers.py"}
 def _one_backend_for_this_test(item: pytest.Item, allowed: set[str] | None) -> str | None:
     callspec = getattr(item, "callspec", None)
     backend = getattr(callspec, "params", {}).get("course_url")
-    if os.environ.get("TEST_FULL_MATRIX") == "1" or item.path.name not in ONE_BACKEND_FILES or backend is None:
+    if (
+        os.environ.get("TEST_FULL_MATRIX") == "1"
+        or item.path.name not in ONE_BACKEND_FILES
+        or backend is None
+        or item.get_closest_marker("full_matrix")
+    ):
         return None
     configured = ["sqlite", *(name for name in sorted(SERVERS) if os.environ.get(SERVERS[name]))]
     configured = [name for name in configured if allowed is None or name in allowed] or ["sqlite"]
