@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import socket
 import sys
 import zlib
@@ -85,6 +86,20 @@ def no_progress_recording(monkeypatch: pytest.MonkeyPatch) -> None:
     """The tests' checks are not a learner's: keep them out of .data/progress.json (tests/test_progress.py turns
     recording back on, into a folder of its own)."""
     monkeypatch.setenv("COURSE_PROGRESS", "off")
+
+
+@pytest.fixture
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, in this process and in the processes the test starts, as in a terminal.
+
+    A shell without job control starts a background command (`make test &` in a script, nohup) with SIGINT
+    ignored, and every process below it inherits that: a test of what Ctrl-C does would see nothing happen.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)
