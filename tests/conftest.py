@@ -176,11 +176,35 @@ def _one_backend_for_this_test(item: pytest.Item, allowed: set[str] | None) -> s
     return configured[zlib.crc32(key.encode()) % len(configured)]
 
 
+#: What ``make test-fast`` (``TEST_FAST=1``) leaves out, by test id prefix: the slow tests, each worth its time in
+#: ``make test``, which runs them all.
+SLOW = {
+    "tests/test_answers.py::test_right_answers_pass": "every known answer to a practice task",
+    "tests/test_answers.py::test_wrong_answers_fail_with_a_reason": "every known answer to a practice task",
+    "tests/test_answers.py::test_a_reference_run_depends_on_its_world_alone": "two reference runs per exercise",
+    "tests/test_blog_server.py": "the API as a server, and its fuzz",
+    "tests/test_seed.py::test_a_server_that_never_answers": "connection timeouts",
+    "tests/test_seed.py::test_bad_configuration_gets_one_clear_sentence": "the seed's command line, started each time",
+    "tests/test_pytest_config.py": "pytest -n 2 on a notebook",
+    "tests/test_pristine.py": "seeds built, damaged and interrupted in subprocesses",
+    "tests/test_isolation.py": "kernels and checkouts side by side",
+    "tests/test_portability.py::test_a_killed_kernels_copy": "kernels",
+    "tests/test_portability.py::test_the_main_paths_run_where": "subprocesses without POSIX modules",
+    "tests/test_portability.py::test_python_m_lessons_seed_and_the_make_free_route": "the seed's command line",
+    "tests/test_progress.py::test_two_kernels_of_one_learner": "kernels",
+    "tests/test_loading_benchmark.py::test_the_bench_has_ten_posts_per_user": "the benchmark's database",
+    "tests/test_publish.py::test_language_info_is_the_kernels_own_reply": "a kernel",
+}
+FAST = os.environ.get("TEST_FAST") == "1"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = os.environ.get("TEST_BACKENDS")
     allowed = {name.strip() for name in wanted.split(",")} if wanted else None
 
     def kept(item: pytest.Item) -> bool:
+        if FAST and item.nodeid.startswith(tuple(SLOW)):
+            return False
         if allowed is not None and not _backends_needed(item) <= allowed:
             return False
         one = _one_backend_for_this_test(item, allowed)
@@ -240,3 +264,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{count} tests skipped: {reason}")
     if _skipped_in_ci:
         terminalreporter.write_line(f"CI: {len(_skipped_in_ci)} tests were skipped, so this run fails.", red=True)
+    if FAST:  # (under -n the workers deselect: their count is the summary's "deselected")
+        terminalreporter.section("left out as slow (make test-fast, TEST_FAST=1): make test runs them")
+        for prefix, why in SLOW.items():
+            terminalreporter.write_line(f"{prefix} ({why})")
