@@ -258,7 +258,7 @@ def test_the_make_free_route_uses_scripts_and_python_exe_on_windows() -> None:
     assert command[:3] == [r"C:\course\.venv\Scripts\python.exe", "-m", "jupyterlab"]
     assert r"--ServerApp.root_dir=C:\course\notebooks" in command
     steps = {step.name: step for step in selftest.plan(python, windows=True)}
-    assert list(steps) == ["lint", "seed", "unit", "solutions", "notebooks", "sizes"]
+    assert list(steps) == ["lint", "seed", "unit", "notebooks", "sizes"]
     unit = steps["unit"].command
     assert all(part.startswith(r"C:\course") or "\\" not in part for part in unit)
     assert unit[unit.index("tests/test_makefile.py") - 1 :][:2] == ["--ignore", "tests/test_makefile.py"]
