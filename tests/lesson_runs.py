@@ -20,10 +20,10 @@ What each part proves:
   the copy's own, unchanged, with no outputs: nbval compares no output of a cell that was never run (no execution
   count), as ``--nbval-lax`` compares none.
 - the shared cells and the solution's cells are the solution, in its order, every output compared. The learner's
-  cells ran in between: they define the same names as the solution's cells (their stubs stand where the answers
-  stood) and write nothing the solution's cells do not write again, so they cannot make a solution cell pass that
-  would fail on its own; a cell whose output they did change fails the comparison, and is then rerun alone with
-  ``make nbval LESSON_RUNS=separate``, which runs both folders as before.
+  cells ran in between: they are the same cells with stubs where the answers stand, and each solution cell still has
+  to print the output that a run of the solution alone recorded (``make notebooks``). A lesson whose learner's cells
+  change what its solution's cells print fails that comparison: list it in :data:`SEPARATE`, with the reason, and it
+  runs as two notebooks, as before (``make nbval LESSON_RUNS=separate`` runs every lesson so).
 
 The generated notebooks go to ``build/lesson-runs/`` (git-ignored), named after the lessons.
 """
