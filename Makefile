@@ -17,11 +17,12 @@ NBVAL := $(PYTEST) --nbval-current-env
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: help setup lock lock-check seed seed-large lab test test-sqlite sizes lint unit nbval matrix notebooks bench bench-checks answers-matrix e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
+.PHONY: help setup lock lock-check seed seed-large lab test test-fast test-sqlite sizes lint unit nbval matrix notebooks bench bench-checks answers-matrix e2e api site site-check hub hub-proxy hub-venv hub-load hub-breakin hub-expected progress class-progress clean
 
 help:
 	@echo "make lab        set up, then open JupyterLab on notebooks/"
 	@echo "make test       set up, then run every check (SQLite; plus PostgreSQL/MariaDB when TEST_*_URL are set)"
+	@echo "make test-fast  the inner loop, under a minute: ruff and the library's tests but the slow ones (no notebooks)"
 	@echo "make test-sqlite PYTHON=python3.12 VENV=.venv-3.12   the SQLite suite on another Python"
 	@echo "make notebooks  re-execute solutions/ and regenerate notebooks/ from them"
 	@echo "make bench      measure the speed targets (setup beside plain pip, make lab on a fresh clone, seeding)"
@@ -80,15 +81,29 @@ lint: setup
 unit: seed
 	$(PYTEST) -n 2 --dist worksteal tests
 
-# solutions/ strictly (every output compared); notebooks/ for errors only. LEARNER_COPIES=skip leaves them out (CI
-# does so on its further Pythons: they ran on the first, and every lesson cell runs in the strict solutions/ run).
+# The inner loop (under a minute): ruff, then the library's tests but the slow ones (tests/conftest.py's SLOW: every
+# known answer to a practice task, the fuzz, the tests that start servers, kernels, seeds and timeouts). make test
+# runs them all, and the notebooks.
+test-fast: lint seed
+	TEST_FAST=1 $(PYTEST) -n 2 --dist worksteal tests
+
+# solutions/ strictly (every output compared) and notebooks/ for errors only, each lesson and its learner's copy in ONE
+# kernel: the copy's cells before its first stub are the solution's, so they run once (tests/lesson_runs.py says
+# what that run proves, and why it proves what two runs did). LESSON_RUNS=separate runs the two folders one after the
+# other instead. LEARNER_COPIES=skip leaves the copies out (CI does so on its further Pythons: they ran on the first,
+# and every lesson cell runs in the strict solutions/ run).
 LEARNER_COPIES ?= nbval
+LESSON_RUNS ?= together
 nbval: seed seed-large
-	$(NBVAL) -n 2 --dist loadfile --nbval solutions
 ifeq ($(LEARNER_COPIES),skip)
+	$(NBVAL) -n 2 --dist loadfile --nbval solutions
 	@echo "SKIPPED: notebooks/ for errors (LEARNER_COPIES=skip); make nbval runs them"
-else
+else ifeq ($(LESSON_RUNS),separate)
+	$(NBVAL) -n 2 --dist loadfile --nbval solutions
 	$(NBVAL) -n 2 --dist loadfile --nbval-lax notebooks
+else
+	@$(BIN)/python -m tests.lesson_runs build/lesson-runs
+	$(NBVAL) -n 2 --dist loadfile --nbval build/lesson-runs
 endif
 
 # Every lesson on PostgreSQL and MariaDB, compared strictly with solutions-postgresql/ and solutions-mariadb/, when
@@ -97,9 +112,14 @@ matrix: seed
 	@bash .ci/matrix
 
 # The course's own runs of the practice checks are not a learner's progress: they record nothing.
-test test-sqlite unit nbval matrix e2e hub-load hub-breakin hub-expected answers-matrix: export COURSE_PROGRESS = off
+test test-fast test-sqlite unit nbval matrix e2e hub-load hub-breakin hub-expected answers-matrix: export COURSE_PROGRESS = off
 
-test: lint unit nbval matrix sizes
+# The library's tests and the notebooks run at the same time (the large seed builds beside the library's tests):
+# each suite waits on kernels, servers and subprocesses, which the other fills. Each prints when it ends.
+test: lint seed
+	@echo "make test: the library's tests (make unit) and the notebooks (make nbval) at once; each prints when it ends."
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit nbval
+	@$(MAKE) --no-print-directory matrix sizes
 	@echo "make test: all checks passed."
 
 # An author's guide, not a check: each lesson's size against one sitting (about 45 minutes).
@@ -108,7 +128,8 @@ sizes: setup
 
 # The SQLite suite alone (library tests, strict solutions/, lax notebooks/): what CI runs on each further Python.
 test-sqlite: export TEST_BACKENDS = sqlite
-test-sqlite: unit nbval
+test-sqlite: seed
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit nbval
 	@echo "make test-sqlite: all checks passed on $$($(BIN)/python --version)."
 
 # Re-records solutions/ (SQLite) and, for each server whose TEST_*_URL is set and answers, solutions-postgresql/ and

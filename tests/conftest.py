@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import socket
 import sys
 import zlib
@@ -87,6 +88,20 @@ def no_progress_recording(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_PROGRESS", "off")
 
 
+@pytest.fixture
+def ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, in this process and in the processes the test starts, as in a terminal.
+
+    A shell without job control starts a background command (`make test &` in a script, nohup) with SIGINT
+    ignored, and every process below it inherits that: a test of what Ctrl-C does would see nothing happen.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock() -> None:
     clock.freeze()
@@ -139,7 +154,8 @@ def _server_for_this_test(item: pytest.Item) -> str | None:
     return sorted(SERVERS)[zlib.crc32(key.encode()) % len(SERVERS)]
 
 
-#: Files whose every test runs on ONE backend of those configured, the same one every run, spread evenly over them:
+#: Files whose every test runs on ONE backend of those configured (one marked full_matrix excepted), the same one every
+#: run, spread evenly over them:
 #: the known answers (about 650 checks; ``make answers-matrix`` runs each on all three, TEST_FULL_MATRIX=1).
 ONE_BACKEND_FILES = {"test_answers.py"}
 
@@ -147,7 +163,12 @@ ONE_BACKEND_FILES = {"test_answers.py"}
 def _one_backend_for_this_test(item: pytest.Item, allowed: set[str] | None) -> str | None:
     callspec = getattr(item, "callspec", None)
     backend = getattr(callspec, "params", {}).get("course_url")
-    if os.environ.get("TEST_FULL_MATRIX") == "1" or item.path.name not in ONE_BACKEND_FILES or backend is None:
+    if (
+        os.environ.get("TEST_FULL_MATRIX") == "1"
+        or item.path.name not in ONE_BACKEND_FILES
+        or backend is None
+        or item.get_closest_marker("full_matrix")
+    ):
         return None
     configured = ["sqlite", *(name for name in sorted(SERVERS) if os.environ.get(SERVERS[name]))]
     configured = [name for name in configured if allowed is None or name in allowed] or ["sqlite"]
@@ -155,11 +176,35 @@ def _one_backend_for_this_test(item: pytest.Item, allowed: set[str] | None) -> s
     return configured[zlib.crc32(key.encode()) % len(configured)]
 
 
+#: What ``make test-fast`` (``TEST_FAST=1``) leaves out, by test id prefix: the slow tests, each worth its time in
+#: ``make test``, which runs them all.
+SLOW = {
+    "tests/test_answers.py::test_right_answers_pass": "every known answer to a practice task",
+    "tests/test_answers.py::test_wrong_answers_fail_with_a_reason": "every known answer to a practice task",
+    "tests/test_answers.py::test_a_reference_run_depends_on_its_world_alone": "two reference runs per exercise",
+    "tests/test_blog_server.py": "the API as a server, and its fuzz",
+    "tests/test_seed.py::test_a_server_that_never_answers": "connection timeouts",
+    "tests/test_seed.py::test_bad_configuration_gets_one_clear_sentence": "the seed's command line, started each time",
+    "tests/test_pytest_config.py": "pytest -n 2 on a notebook",
+    "tests/test_pristine.py": "seeds built, damaged and interrupted in subprocesses",
+    "tests/test_isolation.py": "kernels and checkouts side by side",
+    "tests/test_portability.py::test_a_killed_kernels_copy": "kernels",
+    "tests/test_portability.py::test_the_main_paths_run_where": "subprocesses without POSIX modules",
+    "tests/test_portability.py::test_python_m_lessons_seed_and_the_make_free_route": "the seed's command line",
+    "tests/test_progress.py::test_two_kernels_of_one_learner": "kernels",
+    "tests/test_loading_benchmark.py::test_the_bench_has_ten_posts_per_user": "the benchmark's database",
+    "tests/test_publish.py::test_language_info_is_the_kernels_own_reply": "a kernel",
+}
+FAST = os.environ.get("TEST_FAST") == "1"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = os.environ.get("TEST_BACKENDS")
     allowed = {name.strip() for name in wanted.split(",")} if wanted else None
 
     def kept(item: pytest.Item) -> bool:
+        if FAST and item.nodeid.startswith(tuple(SLOW)):
+            return False
         if allowed is not None and not _backends_needed(item) <= allowed:
             return False
         one = _one_backend_for_this_test(item, allowed)
@@ -219,3 +264,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{count} tests skipped: {reason}")
     if _skipped_in_ci:
         terminalreporter.write_line(f"CI: {len(_skipped_in_ci)} tests were skipped, so this run fails.", red=True)
+    if FAST:  # (under -n the workers deselect: their count is the summary's "deselected")
+        terminalreporter.section("left out as slow (make test-fast, TEST_FAST=1): make test runs them")
+        for prefix, why in SLOW.items():
+            terminalreporter.write_line(f"{prefix} ({why})")

@@ -84,6 +84,7 @@ def test_an_unwritable_data_folder_is_one_sentence_saying_what_to_set(tmp_path: 
     assert "PermissionError" not in in_a_notebook.stderr
 
 
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 def test_ctrl_c_while_seeding_prints_one_line_and_keeps_nothing(tmp_path: Path) -> None:
     environment = {**os.environ, "COURSE_DATA_DIR": str(tmp_path)}
     environment.pop("DATABASE_URL", None)

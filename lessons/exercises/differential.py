@@ -31,7 +31,8 @@ import gc
 import os
 import warnings
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -627,8 +628,7 @@ class Differential(Exercise):
             world = self.world(seed)
             where = f" [generated database {number} of {self.databases}, seed {seed}]"
             try:
-                reference = getattr(self.reference, "__func__", self.reference)
-                expected = await self._one_run(reference, db, self.world(seed), answer=False)
+                expected = await self._reference_run(db, seed)
             except Exception as error:
                 raise RuntimeError(f"the reference failed: {describe(error)}{where}") from error
             got = await self._one_run(answer, db, world, answer=True)
@@ -637,6 +637,16 @@ class Differential(Exercise):
                 raise Incorrect(found + where)
             runs.append(got)
         return self.passed(runs)
+
+    async def _reference_run(self, db: LessonDatabase, seed: int) -> Run:
+        """The reference's run on the world of ``seed``: made now, or reused inside :func:`reusing_reference_runs`."""
+        reference = getattr(self.reference, "__func__", self.reference)
+        if _reference_runs is None:
+            return await self._one_run(reference, db, self.world(seed), answer=False)
+        key = (self.id, seed, db.url.render_as_string(hide_password=False))
+        if key not in _reference_runs:
+            _reference_runs[key] = await self._one_run(reference, db, self.world(seed), answer=False)
+        return _reference_runs[key]
 
     def _difference(self, expected: Run, got: Run, world: World) -> str | None:
         tables = compare_tables(expected.tables, got.tables, self.free_columns)
@@ -661,6 +671,33 @@ class Differential(Exercise):
         if tables:
             return f"after your calls, {tables}"
         return self.properties(expected, got, world)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reference runs reused, for the test suite's hundreds of known answers
+# --------------------------------------------------------------------------------------------------------------
+
+#: The reference's runs by exercise, seed and check database, inside :func:`reusing_reference_runs` (else None).
+_reference_runs: dict[tuple[str, int, str], Run] | None = None
+
+
+@contextmanager
+def reusing_reference_runs(runs: dict[tuple[str, int, str], Run]) -> Iterator[None]:
+    """Inside it, the reference runs once per exercise, seed and check database (kept in ``runs``); later checks
+    reuse that run.
+
+    A reference run depends on nothing else (the world is generated from the seed and loaded afresh before each
+    run, the clock is frozen at the world's time), so reusing it changes no verdict and no message, and a check
+    costs its answer's runs alone. ``tests/test_answers.py`` judges its hundreds of known answers this way and
+    proves the premise for every exercise: two reference runs on the same world are equal. A learner's ``check()``
+    never reuses: it runs the reference every time.
+    """
+    global _reference_runs
+    previous, _reference_runs = _reference_runs, runs
+    try:
+        yield
+    finally:
+        _reference_runs = previous
 
 
 def at_most(limit: int, counts: Sequence[int], what: str = "statements") -> str | None:

@@ -8,15 +8,15 @@ From the course's folder::
     py -m lessons.tooling.selftest --only unit --only sizes
 
 It sets up ``.venv`` as ``python -m lessons.tooling.lab`` does, then runs ruff, the library's tests, every solution
-notebook compared output by output, every learner notebook for errors, and the lesson sizes, with progress
-recording off (``COURSE_PROGRESS=off``) and the server tests left out (``TEST_BACKENDS=sqlite``). It stops at the
-first check that fails. On Windows it leaves out the tests of Linux-only tooling (make, the hub, the Kubernetes
-deployment, POSIX signals) and names them.
+notebook compared output by output with its learner's copy run for errors (one kernel per lesson, as ``make nbval``
+does: ``tests/lesson_runs.py``), and the lesson sizes, with progress recording off (``COURSE_PROGRESS=off``) and the
+server tests left out (``TEST_BACKENDS=sqlite``). It stops at the first check that fails. On Windows it leaves out
+the tests of Linux-only tooling (make, the hub, the Kubernetes deployment, POSIX signals) and names them.
 
 >>> from pathlib import PureWindowsPath
 >>> steps = plan(PureWindowsPath(r"C:\\course\\.venv\\Scripts\\python.exe"), windows=True)
 >>> [step.name for step in steps]
-['lint', 'seed', 'unit', 'solutions', 'notebooks', 'sizes']
+['lint', 'seed', 'unit', 'notebooks', 'sizes']
 >>> steps[0].command[:4]
 ['C:\\\\course\\\\.venv\\\\Scripts\\\\python.exe', '-m', 'ruff', 'check']
 """
@@ -36,6 +36,8 @@ from lessons.tooling.lab import MINIMUM_PYTHON, ROOT, UTF8, WINDOWS, python_too_
 
 #: The environment of every check, as the Makefile's ``test-sqlite`` sets it, in Python's UTF-8 mode (tooling.lab).
 ENVIRONMENT = {"COURSE_PROGRESS": "off", "TEST_BACKENDS": "sqlite", **UTF8}
+#: Where the lessons' runs are written (``make nbval``'s folder).
+LESSON_RUNS = "build/lesson-runs"
 #: What ``make lint`` checks.
 LINTED = ("lessons", "tests", "notebooks", "solutions", "bench", "e2e", "site")
 #: Tests of Linux-only tooling, left out on Windows: what each needs.
@@ -75,8 +77,12 @@ def plan(python: PurePath, windows: bool = WINDOWS) -> list[Step]:
         Step("lint", "ruff", [py, "-m", "ruff", "check", "--output-format", "concise", *LINTED]),
         Step("seed", "both seeds", [*seed, "default"], [[*seed, "large"]]),
         Step("unit", "the library's tests", [*unit, "tests"]),
-        Step("solutions", "every solution notebook, output by output", [*nbval, "--nbval", "solutions"]),
-        Step("notebooks", "every learner notebook, for errors", [*nbval, "--nbval-lax", "notebooks"]),
+        Step(
+            "notebooks",
+            "every solution notebook output by output, and its learner's copy for errors, in one kernel",
+            [py, "-m", "tests.lesson_runs", LESSON_RUNS],
+            [[*nbval, "--nbval", LESSON_RUNS]],
+        ),
         Step("sizes", "each lesson's size", [py, "-m", "lessons.tooling.lesson_size"]),
     ]
 
