@@ -4,7 +4,6 @@ The practice framework (:mod:`lessons.exercises.framework`) reports each result 
 nothing of the framework back. Reading the book into tables, for a learner or a class, is course tooling:
 :mod:`lessons.tooling.progress` (``make progress``).
 
-
 Every ``check()`` records its result for the learner who ran it, on their own machine (no network), in
 ``progress.json`` in the course's data folder (``COURSE_DATA_DIR``, ``.data/`` by default)::
 
@@ -13,8 +12,8 @@ Every ``check()`` records its result for the learner who ran it, on their own ma
 
 Three states, like the checker's own: **passed** (once passed, it stays passed), **tried** (run, not correct
 yet) and **not started** (the stub is still there, or the check never ran). Recording never prints, never
-changes what ``check()`` returns and never fails it: a folder that cannot be written is skipped silently (this
-command says so). ``COURSE_PROGRESS=off`` turns recording off (the course's own tests do).
+changes what ``check()`` returns and never fails it: a folder that cannot be written is skipped silently
+(``make progress`` says so). ``COURSE_PROGRESS=off`` turns recording off (the course's own tests do).
 
 **Handing in** (``make hub``, ``deploy/``): when ``COURSE_PROGRESS_EXCHANGE`` names a folder, every recording also
 writes the learner's whole book to ``<folder>/<namespace>.json`` (mode 640), as nbgrader's exchange does.

@@ -1,16 +1,8 @@
 """Each learner's progress through the practice tasks, and the instructor's view of a whole class.
 
-Every ``check()`` records its result for the learner who ran it, on their own machine (no network), in
-``progress.json`` (:mod:`lessons.core.progress_book` writes it) in the course's data folder
-(``COURSE_DATA_DIR``, ``.data/`` by default)::
-
-    {"version": 1, "exercises": {"02.create_user": {"status": "passed", "attempts": 2,
-        "first_passed": "2026-11-29T10:02:11+00:00", "last_tried": "2026-11-29T10:05:40+00:00"}}}
-
-Three states, like the checker's own: **passed** (once passed, it stays passed), **tried** (run, not correct
-yet) and **not started** (the stub is still there, or the check never ran). Recording never prints, never
-changes what ``check()`` returns and never fails it: a folder that cannot be written is skipped silently (this
-command says so). ``COURSE_PROGRESS=off`` turns recording off (the course's own tests do).
+Every ``check()`` records its result for the learner who ran it, on their own machine, in ``progress.json``
+(:mod:`lessons.core.progress_book` says what it holds and how it is written). This module reads those books into
+tables: passed, tried, not started.
 
 From a terminal, in the course's folder::
 
