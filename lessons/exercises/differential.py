@@ -38,7 +38,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import MetaData, Select, Table, inspect, select
 from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper
@@ -294,8 +294,74 @@ def compare(expected: Any, got: Any, where: str = "", *, ordered: bool = True) -
 Tables = dict[str, list[dict[str, Any]]]
 
 
-#: Tables reflected once per database and schema: reflecting is the slow part of a snapshot on a server.
+#: Tables reflected once per database and schema: reflecting is the slow part of a snapshot.
 _reflected: dict[tuple[str, str], Table] = {}
+#: On SQLite, tables reflected by their ``CREATE TABLE`` text (which SQLite rewrites on every ``ALTER TABLE``): a
+#: table whose text is unchanged has the same columns and primary key, so it is not reflected again.
+_reflected_sqlite: dict[tuple[str, str, str], Table] = {}
+
+
+async def _tables(connection: AsyncConnection, only: Sequence[str] | None) -> list[Table]:
+    """The tables a snapshot reads, reflected (once per definition, see :data:`_reflected_sqlite`)."""
+    url = connection.engine.url.render_as_string(hide_password=False)
+    if connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        found = await driver.execute_fetchall(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'"
+        )
+        definitions = {name: sql for name, sql in found if "_fts" not in name}  # FTS5's shadows
+    else:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        definitions = {name: "" for name in names}
+    names = sorted(name for name in definitions if only is None or name in only)
+    keys = {name: (url, name, definitions[name]) for name in names}
+    if connection.dialect.name == "sqlite":
+        cache: dict[Any, Table] = _reflected_sqlite
+    else:
+        cache, keys = _reflected, {name: (url, name) for name in names}
+    missing = [name for name in names if keys[name] not in cache]
+    metadata = MetaData()
+    if missing:
+        await connection.run_sync(lambda sync: metadata.reflect(sync, only=missing))
+        for name in missing:
+            if connection.dialect.name == "sqlite" or (  # on a server, only the blog's unchanged tables are kept
+                name in worlds.BLOG_TABLES
+                and set(metadata.tables[name].c.keys()) == set(Base.metadata.tables[name].c.keys())
+            ):
+                cache[keys[name]] = metadata.tables[name]
+    return [cache[keys[name]] if keys[name] in cache else metadata.tables[name] for name in names]
+
+
+def _everything_in(table: Table) -> Select[Any]:
+    return select(table).order_by(*(list(table.primary_key.columns) or list(table.columns)))
+
+
+#: On SQLite, per reflected table: its ``SELECT`` as SQL text, its columns' keys and their result processors.
+_sqlite_reads: dict[Table, tuple[str, list[str], list[Any]]] = {}
+
+
+async def _read_sqlite(connection: AsyncConnection, table: Table) -> list[dict[str, Any]]:
+    """``_everything_in(table)``'s rows as ``connection.execute`` returns them, in one call to the driver's thread.
+
+    ``connection.execute`` makes four (a cursor, execute, fetch, close), each a hand-over to aiosqlite's thread,
+    which is most of what a snapshot costs. The rows go through the same result processors of the same types.
+    """
+    dialect = connection.dialect
+    if table not in _sqlite_reads:
+        columns = list(table.columns)
+        _sqlite_reads[table] = (
+            str(_everything_in(table).compile(dialect=dialect)),
+            [column.key for column in columns],
+            [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns],
+        )
+    sql, keys, processors = _sqlite_reads[table]
+    driver = (await connection.get_raw_connection()).driver_connection
+    rows = await driver.execute_fetchall(sql)
+    read = list(zip(keys, processors, strict=True))
+    return [
+        {key: value if process is None else process(value) for (key, process), value in zip(read, row, strict=True)}
+        for row in rows
+    ]
 
 
 async def snapshot(conn: AsyncConnection | AsyncSession, only: Sequence[str] | None = None) -> Tables:
@@ -304,30 +370,21 @@ async def snapshot(conn: AsyncConnection | AsyncSession, only: Sequence[str] | N
     ``only`` names the tables to read (a task that leaves an answer's own tables free).
     """
     connection = conn if isinstance(conn, AsyncConnection) else await conn.connection()
-    url = connection.engine.url.render_as_string(hide_password=False)
-    names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    names = [name for name in names if not name.startswith("sqlite_") and "_fts" not in name]  # FTS5's shadows
-    if only is not None:
-        names = [name for name in names if name in only]
-    missing = [name for name in names if (url, name) not in _reflected]
-    metadata = MetaData()
-    if missing:
-        await connection.run_sync(lambda sync: metadata.reflect(sync, only=missing))
-        for name in set(missing) & set(worlds.BLOG_TABLES):  # the blog's tables never change; a run's own might
-            if set(metadata.tables[name].c.keys()) == set(Base.metadata.tables[name].c.keys()):  # no column added
-                _reflected[(url, name)] = metadata.tables[name]
     tables: Tables = {}
-    for name in sorted(names):
-        table = _reflected.get((url, name)) if (url, name) in _reflected else metadata.tables[name]
-        order = list(table.primary_key.columns) or list(table.columns)
-        rows = (await connection.execute(select(table).order_by(*order))).mappings().all()
-        tables[name] = [dict(row) for row in rows]
+    for table in await _tables(connection, only):
+        if connection.dialect.name == "sqlite":
+            tables[table.name] = await _read_sqlite(connection, table)
+        else:
+            rows = (await connection.execute(_everything_in(table))).mappings().all()
+            tables[table.name] = [dict(row) for row in rows]
     return tables
 
 
 def forget_reflected_tables() -> None:
     """Reflect again at the next snapshot (after a run changed a table's columns)."""
     _reflected.clear()
+    _reflected_sqlite.clear()
+    _sqlite_reads.clear()
 
 
 def _key(row: dict[str, Any], free: set[str]) -> tuple[Any, ...]:

@@ -231,10 +231,11 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
             if kind == "trigger" or (kind == "view"):
                 await conn.execute(text(f"DROP {kind.upper()} IF EXISTS {quote(name)}"))
         # Children first: a run's tables may reference each other, and SQLite enforces foreign keys on a DROP.
-        ordered = await conn.run_sync(lambda sync: inspect(sync).get_sorted_table_and_fkc_names())
-        tables = {name for kind, name, _table in found if kind == "table"}
-        for name in reversed([name for name, _ in ordered if name in tables]):
-            if name not in by_name and not name.startswith("sqlite_"):
+        extra = {name for kind, name, _table in found if kind == "table" and name not in by_name}
+        extra = {name for name in extra if not name.startswith("sqlite_")}
+        if extra:  # (sorting reads every table's foreign keys: only when a run left a table behind)
+            ordered = await conn.run_sync(lambda sync: inspect(sync).get_sorted_table_and_fkc_names())
+            for name in reversed([name for name, _ in ordered if name in extra]):
                 await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}"))
     else:
         names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
