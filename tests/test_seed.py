@@ -15,10 +15,9 @@ import pytest
 from conftest import server_url
 from sqlalchemy.engine import make_url
 
-from lessons.core.connections import CONNECT_TIMEOUT_SECONDS
 from lessons.core.database import create_engine
 from lessons.core.seed import generate, seed_database
-from lessons.core.settings import ROOT
+from lessons.core.settings import CONNECT_TIMEOUT_SECONDS, ROOT
 
 
 def test_generating_twice_gives_identical_rows() -> None:
@@ -106,19 +105,42 @@ def silent_server() -> Iterator[int]:
 
 @pytest.mark.parametrize("driver", ["postgresql+asyncpg", "mysql+aiomysql"])
 def test_a_server_that_never_answers_is_one_sentence_within_seconds(driver: str, silent_server: int) -> None:
+    """The wait is COURSE_CONNECT_TIMEOUT's (2 s here, to keep the test short; 10 s by default)."""
     started = time.monotonic()
     run_seed("--size", "huge")  # what starting Python and failing at once costs on this machine, now
     startup = time.monotonic() - started
     started = time.monotonic()
-    result = run_seed("--url", f"{driver}://app@127.0.0.1:{silent_server}/test")
+    result = run_seed("--url", f"{driver}://app@127.0.0.1:{silent_server}/test", COURSE_CONNECT_TIMEOUT="2")
     waited = time.monotonic() - started - startup
     assert result.returncode == 2
-    assert f"did not answer within {CONNECT_TIMEOUT_SECONDS} s" in result.stderr
+    assert "did not answer within 2 s" in result.stderr
     assert "--url" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     # It gives up at the timeout, not at the driver's own (60 s on PostgreSQL, 2 min 18 s on MariaDB); the
     # start-up is measured beside it, so a busy machine does not fail this.
-    assert waited < CONNECT_TIMEOUT_SECONDS + 20
+    assert waited < 2 + 20
+
+
+def test_the_wait_for_a_server_is_ten_seconds_unless_set() -> None:
+    from lessons.core.connections import connect_timeout
+    from lessons.core.settings import get_settings
+
+    assert connect_timeout() == CONNECT_TIMEOUT_SECONDS == 10
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_CONNECT_TIMEOUT", "30")
+        get_settings.cache_clear()
+        try:
+            assert connect_timeout() == 30
+        finally:
+            get_settings.cache_clear()
+
+
+def test_a_bad_connect_timeout_is_one_sentence() -> None:
+    """(A value that is not a number: lessons.core.settings.get_settings's doctest.)"""
+    result = run_seed("--size", "default", COURSE_CONNECT_TIMEOUT="0")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: COURSE_CONNECT_TIMEOUT='0' is not valid: Input should be greater than 0")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
@@ -133,3 +155,12 @@ def test_a_refused_login_says_so_not_start_the_server(backend: str) -> None:
     assert "start the server" not in result.stderr
     assert "wrong" not in result.stderr.replace("wrong@", "")  # the password is masked
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_examples_in_settings_and_connections_hold() -> None:
+    import doctest
+
+    from lessons.core import connections, settings
+
+    for module in (settings, connections):
+        assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0, module.__name__

@@ -3,7 +3,7 @@
 ``create_engine`` is SQLAlchemy's ``create_async_engine`` set up the way the course expects; ``server_connection``
 opens the AUTOCOMMIT connection that ``CREATE DATABASE`` and ``DROP DATABASE`` need. Every failure to connect
 becomes a :class:`~lessons.core.errors.ConfigurationError` that says what happened and what to do, within
-``CONNECT_TIMEOUT_SECONDS`` even when a server accepts the connection and never answers.
+:func:`connect_timeout` seconds even when a server accepts the connection and never answers.
 
 >>> engine = create_engine("sqlite+aiosqlite:///.data/example.sqlite3")
 >>> engine.dialect.name
@@ -26,10 +26,18 @@ from lessons.core.errors import ConfigurationError
 from lessons.core.settings import get_settings, mask, parse_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-#: How long the course waits for a server to answer before it says so.
-CONNECT_TIMEOUT_SECONDS = 10
 #: The name of each driver's own connect timeout, by backend (each stops a silent server on its own too).
 _TIMEOUT_ARGUMENT = {"postgresql": "timeout", "mysql": "connect_timeout"}
+
+
+def connect_timeout() -> float:
+    """Seconds to wait for a database server: ``COURSE_CONNECT_TIMEOUT``, else 10
+    (:data:`lessons.core.settings.CONNECT_TIMEOUT_SECONDS`).
+
+    >>> connect_timeout()
+    10.0
+    """
+    return get_settings().COURSE_CONNECT_TIMEOUT
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -46,7 +54,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
 
     On SQLite every new connection runs ``PRAGMA foreign_keys=ON``, WAL journaling and a busy timeout,
     through a ``connect`` listener on ``engine.sync_engine``. On a server, connecting gives up after
-    ``CONNECT_TIMEOUT_SECONDS``. Extra keyword arguments go to
+    :func:`connect_timeout` seconds. Extra keyword arguments go to
     :func:`~sqlalchemy.ext.asyncio.create_async_engine` (``echo=True``, ``poolclass=NullPool`` …).
 
     >>> engine = create_engine("sqlite+aiosqlite:///.data/example.sqlite3")
@@ -59,7 +67,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         url = parse_database_url(url)
     backend = url.get_backend_name()
     if backend in _TIMEOUT_ARGUMENT:
-        timeout = {_TIMEOUT_ARGUMENT[backend]: CONNECT_TIMEOUT_SECONDS}
+        timeout = {_TIMEOUT_ARGUMENT[backend]: connect_timeout()}
         kwargs["connect_args"] = {**timeout, **kwargs.get("connect_args", {})}
     engine = create_async_engine(url, **kwargs)
     if backend == "sqlite":
@@ -70,7 +78,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
 async def connect(engine: AsyncEngine, source: str = "DATABASE_URL") -> AsyncConnection:
     """``await engine.connect()``, bounded in time; a failure is one :class:`ConfigurationError` sentence."""
     try:
-        return await asyncio.wait_for(engine.connect(), CONNECT_TIMEOUT_SECONDS)
+        return await asyncio.wait_for(engine.connect(), connect_timeout())
     except (TimeoutError, OSError, DBAPIError) as error:
         raise connection_error(engine.url, error, source) from None
 
@@ -123,7 +131,7 @@ def connection_error(url: URL, error: BaseException, source: str = "DATABASE_URL
     where = mask(url)
     if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
         return ConfigurationError(
-            f"the database server at {where} did not answer within {CONNECT_TIMEOUT_SECONDS} s; check that the "
+            f"the database server at {where} did not answer within {connect_timeout():g} s; check that the "
             f"host and port in {source} belong to a running database server."
         )
     _, code = _error_code(error)

@@ -6,11 +6,12 @@ Like Laravel's ``config/database.php`` reading ``DB_CONNECTION`` from ``.env``, 
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test
     DATABASE_URL=mysql+aiomysql://root@127.0.0.1:3306/test
 
-Two more settings matter when the course is shared:
+Three more settings matter when the course is shared:
 
     COURSE_DATA_DIR=~/course-data    # where generated databases and locks go (default: .data in the repository)
     COURSE_NAMESPACE=alice           # your prefix on a shared database server (default: your JupyterHub
                                      # user name, else your login name)
+    COURSE_CONNECT_TIMEOUT=30        # seconds to wait for a distant database server to answer (default: 10)
 
 >>> from lessons.core.settings import get_settings
 >>> get_settings().backend in {"sqlite", "postgresql", "mysql"}
@@ -26,6 +27,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -42,6 +44,8 @@ DEFAULT_URL = f"sqlite+aiosqlite:///{DATA_DIR / 'course.sqlite3'}"
 
 #: A namespace is part of a database name on a server: short, lower case, letters, digits and ``_``.
 NAMESPACE_MAX_LENGTH = 16
+#: How long the course waits for a database server to answer before it says so (``COURSE_CONNECT_TIMEOUT``).
+CONNECT_TIMEOUT_SECONDS = 10
 
 #: The async drivers the course is tested with, by backend.
 SUPPORTED_DRIVERS = {
@@ -60,6 +64,8 @@ class Settings(BaseSettings):
     DATABASE_URL: str = ""
     COURSE_DATA_DIR: Path = DATA_DIR
     COURSE_NAMESPACE: str | None = None
+    #: Seconds to wait for a database server to answer before saying so (``lessons.core.connections``).
+    COURSE_CONNECT_TIMEOUT: float = Field(default=CONNECT_TIMEOUT_SECONDS, gt=0, le=600)
 
     @property
     def data_dir(self) -> Path:
@@ -192,5 +198,19 @@ def parse_database_url(text: str, source: str = "DATABASE_URL") -> URL:
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings, read once per process (FastAPI-style cached dependency)."""
-    return Settings()
+    """The settings, read once per process (FastAPI-style cached dependency); a bad one is one sentence.
+
+    >>> import os
+    >>> os.environ["COURSE_CONNECT_TIMEOUT"] = "soon"
+    >>> get_settings.cache_clear()
+    >>> get_settings()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    lessons.core.errors.ConfigurationError: COURSE_CONNECT_TIMEOUT='soon' is not valid: Input should be a valid ...
+    >>> del os.environ["COURSE_CONNECT_TIMEOUT"]; get_settings.cache_clear()
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = "_".join(str(part) for part in problem["loc"])
+        raise ConfigurationError(f"{name}={problem['input']!r} is not valid: {problem['msg']}.") from None
