@@ -84,12 +84,30 @@ def test_an_unwritable_data_folder_is_one_sentence_saying_what_to_set(tmp_path: 
     assert "PermissionError" not in in_a_notebook.stderr
 
 
+#: ``python -m lessons.tooling.seed --size default``, held still once its rows are written and not yet committed (the
+#: worst moment to stop it) until Ctrl-C comes: it touches the file named by its first argument to say it is there.
+SEED_HELD_WHILE_WRITING = (
+    "import asyncio, pathlib, sys\n"
+    "from lessons.core import seed\n"
+    "insert_rows = seed.insert_rows\n"
+    "async def held(conn, data, progress=False):\n"
+    "    counts = await insert_rows(conn, data, progress)\n"
+    "    pathlib.Path(sys.argv[1]).touch()\n"
+    "    await asyncio.sleep(120)\n"
+    "    return counts\n"
+    "seed.insert_rows = held\n"
+    "from lessons.tooling.seed import main\n"
+    "raise SystemExit(main(['--size', 'default']))\n"
+)
+
+
 @pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 def test_ctrl_c_while_seeding_prints_one_line_and_keeps_nothing(tmp_path: Path) -> None:
-    environment = {**os.environ, "COURSE_DATA_DIR": str(tmp_path)}
+    data, writing = tmp_path / "data", tmp_path / "writing"
+    environment = {**os.environ, "COURSE_DATA_DIR": str(data)}
     environment.pop("DATABASE_URL", None)
     seeding = subprocess.Popen(
-        [sys.executable, "-m", "lessons.tooling.seed", "--size", "large"],
+        [sys.executable, "-c", SEED_HELD_WHILE_WRITING, str(writing)],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -97,15 +115,16 @@ def test_ctrl_c_while_seeding_prints_one_line_and_keeps_nothing(tmp_path: Path) 
         text=True,
     )
     deadline = time.monotonic() + 120
-    while not list(tmp_path.glob("*.building-*")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # wait until it is writing the file, the worst moment to stop it
+    while not writing.exists() and seeding.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(data.glob("*.building-*")), "the seed was not writing its file"
     seeding.send_signal(signal.SIGINT)
     _, stderr = seeding.communicate(timeout=120)
     assert seeding.returncode == 130, stderr
     assert stderr.strip().splitlines() == [
         "interrupted: nothing half-built was kept; run the same command again to build it."
     ]
-    assert sorted(path.name for path in tmp_path.glob("*.sqlite3*")) == []
+    assert sorted(path.name for path in data.glob("*.sqlite3*")) == []
 
 
 def test_a_configuration_error_in_a_notebook_shows_its_sentence_not_a_traceback() -> None:
