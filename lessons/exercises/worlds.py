@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, inspect, select, text
+from sqlalchemy import Table, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lessons.core.database import LessonDatabase
@@ -196,10 +196,14 @@ async def load(db: LessonDatabase, world: World, tables: Iterable[Table] = ()) -
     """
     metadata_tables = [Base.metadata.tables[name] for name in BLOG_TABLES] + list(tables)
     async with db.engine.begin() as conn:
-        await _drop_what_a_run_added(conn, db.backend, metadata_tables)
-        existing = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
-        present = [table for table in metadata_tables if table.name in existing]
-        await _empty(conn, db.backend, present)
+        if db.backend == "sqlite":
+            existing = await _reset_sqlite(conn, metadata_tables)
+            present = [table for table in metadata_tables if table.name in existing]
+        else:
+            await _drop_what_a_run_added(conn, db.backend, metadata_tables)
+            existing = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+            present = [table for table in metadata_tables if table.name in existing]
+            await _empty(conn, db.backend, present)
         for table in present:
             rows = world.rows.get(table.name, [])
             if rows:
@@ -214,53 +218,83 @@ async def load(db: LessonDatabase, world: World, tables: Iterable[Table] = ()) -
                     )
 
 
-async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: list[Table]) -> None:
-    """Undo the schema a previous run added: tables (an FTS index too), indexes and triggers the models lack.
+async def _reset_sqlite(conn: AsyncConnection, known: list[Table]) -> set[str]:
+    """On SQLite: undo the schema a previous run added (tables, an FTS index too, indexes, triggers, views, columns
+    the models lack), then empty the ``known`` tables and the id counters. Returns the tables left.
 
     The reference's ``CREATE INDEX`` must not be there when the answer runs: every run starts from the same schema.
+    It talks to the driver itself, a few calls in all: through ``conn.execute`` each statement is four hand-overs
+    to aiosqlite's thread, and a check loads a world for every run. The driver's statements join ``conn``'s
+    transaction, as ``conn.execute``'s do.
     """
+    driver = (await conn.get_raw_connection()).driver_connection
     quote = conn.dialect.identifier_preparer.quote
     by_name = {table.name: table for table in known}
-    if backend == "sqlite":
-        # A virtual table (FTS5) first: its shadow tables go with it, and dropped before it they would break it.
-        virtual = await conn.scalars(text("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"))
-        for name in virtual.all():
-            await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}"))
-        found = (await conn.execute(text("SELECT type, name, tbl_name FROM sqlite_master WHERE sql IS NOT NULL"))).all()
-        for kind, name, _table in found:
-            if kind == "trigger" or (kind == "view"):
-                await conn.execute(text(f"DROP {kind.upper()} IF EXISTS {quote(name)}"))
-        # Children first: a run's tables may reference each other, and SQLite enforces foreign keys on a DROP.
-        extra = {name for kind, name, _table in found if kind == "table" and name not in by_name}
-        extra = {name for name in extra if not name.startswith("sqlite_")}
-        if extra:  # (sorting reads every table's foreign keys: only when a run left a table behind)
-            ordered = await conn.run_sync(lambda sync: inspect(sync).get_sorted_table_and_fkc_names())
-            for name in reversed([name for name, _ in ordered if name in extra]):
-                await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}"))
-    else:
-        names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
-        triggers = await conn.execute(
-            text("SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = "
-                 + ("current_schema()" if backend == "postgresql" else "DATABASE()"))
-        )
-        for trigger, table in triggers.all():
-            on = f" ON {quote(table)}" if backend == "postgresql" else ""
-            await conn.execute(text(f"DROP TRIGGER IF EXISTS {quote(trigger)}{on}"))
-        extra = [name for name in names if name not in by_name]
-        if extra and backend == "mysql":
-            await conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
-        for name in extra:
-            cascade = " CASCADE" if backend == "postgresql" else ""
-            await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}{cascade}"))
-        if extra and backend == "mysql":
-            await conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+    schema = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+    found = await driver.execute_fetchall(schema)
+    # A virtual table (FTS5) first: its shadow tables go with it, and dropped before it they would break it.
+    virtual = [
+        name for kind, name, _table, sql in found if kind == "table" and sql.upper().startswith("CREATE VIRTUAL TABLE")
+    ]
+    for name in virtual:
+        await driver.execute_fetchall(f"DROP TABLE IF EXISTS {quote(name)}")
+    if virtual:
+        found = await driver.execute_fetchall(schema)
+    for kind, name, _table, _sql in found:
+        if kind in ("trigger", "view"):
+            await driver.execute_fetchall(f"DROP {kind.upper()} IF EXISTS {quote(name)}")
+    tables = {name for kind, name, _table, _sql in found if kind == "table" and not name.startswith("sqlite_")}
+    extra = tables - set(by_name)
+    if extra:  # children first: a run's tables may reference each other, and SQLite enforces foreign keys on a DROP
+        ordered = await conn.run_sync(lambda sync: inspect(sync).get_sorted_table_and_fkc_names())
+        for name in reversed([name for name, _ in ordered if name in extra]):
+            await driver.execute_fetchall(f"DROP TABLE IF EXISTS {quote(name)}")
+    known_indexes = {ix.name for table in known for ix in table.indexes} | {
+        constraint.name for table in known for constraint in table.constraints
+    }
+    for kind, name, table, _sql in found:  # (before the columns: SQLite drops no column an index uses)
+        if kind == "index" and table in by_name and name not in known_indexes:
+            await driver.execute_fetchall(f"DROP INDEX {quote(name)}")
+    columns = "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'"
+    for table, column in await driver.execute_fetchall(columns):
+        if table in by_name and column not in by_name[table].c:
+            await driver.execute_fetchall(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}")
+    left = tables - extra
+    for table in reversed(known):
+        if table.name in left:
+            await driver.execute_fetchall(f"DELETE FROM {quote(table.name)}")
+    if any(name == "sqlite_sequence" for _kind, name, _table, _sql in found):
+        await driver.execute_fetchall("DELETE FROM sqlite_sequence")
+    return left
+
+
+async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: list[Table]) -> None:
+    """On a server: undo the schema a previous run added (tables, indexes, triggers, functions, columns the models
+    lack), as :func:`_reset_sqlite` does on SQLite."""
+    quote = conn.dialect.identifier_preparer.quote
+    by_name = {table.name: table for table in known}
+    names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    triggers = await conn.execute(
+        text("SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = "
+             + ("current_schema()" if backend == "postgresql" else "DATABASE()"))
+    )
+    for trigger, table in triggers.all():
+        on = f" ON {quote(table)}" if backend == "postgresql" else ""
+        await conn.execute(text(f"DROP TRIGGER IF EXISTS {quote(trigger)}{on}"))
+    extra = [name for name in names if name not in by_name]
+    if extra and backend == "mysql":
+        await conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+    for name in extra:
+        cascade = " CASCADE" if backend == "postgresql" else ""
+        await conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)}{cascade}"))
+    if extra and backend == "mysql":
+        await conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
 
     # A column a run added to a known table (PostgreSQL's generated tsvector), then a function it created.
-    columns = {
-        "sqlite": "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
-        "postgresql": "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema()",
-    }.get(backend, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE()")
+    columns = (
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+        + ("current_schema()" if backend == "postgresql" else "DATABASE()")
+    )
     for table, column in (await conn.execute(text(columns))).all():
         if table in by_name and column not in by_name[table].c:
             await conn.execute(text(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"))
@@ -276,9 +310,7 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
     known_indexes = {ix.name for table in known for ix in table.indexes} | {
         constraint.name for table in known for constraint in table.constraints
     }
-    if backend == "sqlite":
-        query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    elif backend == "postgresql":
+    if backend == "postgresql":
         query = (  # an index that backs a constraint (an unnamed primary key's "…_pkey") goes with its constraint
             "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
@@ -294,19 +326,14 @@ async def _drop_what_a_run_added(conn: AsyncConnection, backend: str, known: lis
 
 
 async def _empty(conn: AsyncConnection, backend: str, tables: list[Table]) -> None:
+    """On a server: every row of ``tables`` gone, id counters back to the start."""
     if backend == "postgresql":
         names = ", ".join(conn.dialect.identifier_preparer.quote(table.name) for table in tables)
         await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    elif backend == "mysql":
+    else:
         # A connection the answer left open would hold a metadata lock: fail within seconds instead of hanging.
         await conn.execute(text("SET SESSION lock_wait_timeout = 20"))
         await conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
         for table in tables:
             await conn.execute(text(f"TRUNCATE TABLE {conn.dialect.identifier_preparer.quote(table.name)}"))
         await conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
-    else:
-        for table in reversed(tables):
-            await conn.execute(delete(table))
-        has_sequence = await conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"))
-        if has_sequence:
-            await conn.execute(text("DELETE FROM sqlite_sequence"))
