@@ -1,5 +1,9 @@
 # The contract with users: `make lab` and `make test` work on a fresh clone with only Python 3.11+ and make.
 SHELL := /bin/bash
+# Python caches the bytecode of what it imports (in .venv and the git-ignored __pycache__ folders), even where the
+# environment says not to: make test starts dozens of processes that import the same modules, and make setup no
+# longer compiles the whole venv ahead (COMPILE_BYTECODE=yes does; the hub's shared venv does: tools/setup-venv).
+export PYTHONDONTWRITEBYTECODE =
 PYTHON ?= python3
 # Another Python in a venv of its own: make test-sqlite PYTHON=python3.12 VENV=.venv-3.12
 VENV ?= .venv
@@ -10,6 +14,8 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.8
 # auto: uv, else pip. INSTALLER=pip forces pip.
 INSTALLER ?= auto
+# no: each module is compiled the first time a process imports it; yes: the whole venv at setup (a read-only venv).
+COMPILE_BYTECODE ?= no
 LOCK_COMMAND = pip compile requirements.txt --universal --generate-hashes --python-version 3.11 \
 	--no-config --custom-compile-command "make lock"
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
@@ -38,7 +44,8 @@ help:
 # The virtual environment is brought to the lock whenever requirements.lock or pyproject.toml changes: with uv
 # (bootstrapped from PyPI into .tools/, not into your system) when it can be had, else with pip. It says which ran.
 $(STAMP): requirements.txt $(LOCK) pyproject.toml tools/setup-venv
-	@PYTHON=$(PYTHON) VENV=$(VENV) LOCK=$(LOCK) UV_VERSION=$(UV_VERSION) INSTALLER=$(INSTALLER) tools/setup-venv
+	@PYTHON=$(PYTHON) VENV=$(VENV) LOCK=$(LOCK) UV_VERSION=$(UV_VERSION) INSTALLER=$(INSTALLER) \
+		COMPILE_BYTECODE=$(COMPILE_BYTECODE) tools/setup-venv
 	@touch $@
 
 setup: $(STAMP)
@@ -188,7 +195,7 @@ HUB_VENV := .venv-hub
 HUB_PYTHON ?= /usr/bin/python3
 hub-venv:
 	@if [ "$$(id -u)" = 0 ] && [ "$${HUB_ISOLATION:-auto}" != shared ]; then \
-		$(MAKE) --no-print-directory setup VENV=$(HUB_VENV) PYTHON=$(HUB_PYTHON); fi
+		$(MAKE) --no-print-directory setup VENV=$(HUB_VENV) PYTHON=$(HUB_PYTHON) COMPILE_BYTECODE=yes; fi
 
 # Both seeds first: every learner's home links them instead of seeding its own.
 hub: setup seed seed-large $(HUB_PROXY) hub-venv
