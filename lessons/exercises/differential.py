@@ -340,13 +340,7 @@ def _everything_in(table: Table) -> Select[Any]:
 _sqlite_reads: dict[Table, tuple[str, list[str], list[Any]]] = {}
 
 
-async def _read_sqlite(connection: AsyncConnection, table: Table) -> list[dict[str, Any]]:
-    """``_everything_in(table)``'s rows as ``connection.execute`` returns them, in one call to the driver's thread.
-
-    ``connection.execute`` makes four (a cursor, execute, fetch, close), each a hand-over to aiosqlite's thread,
-    which is most of what a snapshot costs. The rows go through the same result processors of the same types.
-    """
-    dialect = connection.dialect
+def _sqlite_read(table: Table, dialect: Any) -> tuple[str, list[str], list[Any]]:
     if table not in _sqlite_reads:
         columns = list(table.columns)
         _sqlite_reads[table] = (
@@ -354,14 +348,36 @@ async def _read_sqlite(connection: AsyncConnection, table: Table) -> list[dict[s
             [column.key for column in columns],
             [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns],
         )
-    sql, keys, processors = _sqlite_reads[table]
+    return _sqlite_reads[table]
+
+
+async def _read_sqlite(connection: AsyncConnection, chosen: list[Table]) -> Tables:
+    """Each table's ``_everything_in(table)`` rows as ``connection.execute`` returns them, all in one call to the
+    driver's thread.
+
+    ``connection.execute`` makes four calls per table (a cursor, execute, fetch, close), each a hand-over to
+    aiosqlite's thread, which is most of what a snapshot costs. The rows go through the same result processors of
+    the same types.
+    """
+    reads = [_sqlite_read(table, connection.dialect) for table in chosen]
     driver = (await connection.get_raw_connection()).driver_connection
-    rows = await driver.execute_fetchall(sql)
-    read = list(zip(keys, processors, strict=True))
-    return [
-        {key: value if process is None else process(value) for (key, process), value in zip(read, row, strict=True)}
-        for row in rows
-    ]
+    if hasattr(driver, "_execute"):
+        # aiosqlite runs a function in its thread with Connection._execute, as its own methods do (and SQLAlchemy's
+        # adapter uses its internals too): one hand-over for every table.
+        def fetch_all() -> list[list[Any]]:
+            return [driver._conn.execute(sql).fetchall() for sql, _keys, _processors in reads]
+
+        results = await driver._execute(fetch_all)
+    else:  # (another aiosqlite: one public call per table)
+        results = [await driver.execute_fetchall(sql) for sql, _keys, _processors in reads]
+    tables: Tables = {}
+    for table, (_sql, keys, processors), rows in zip(chosen, reads, results, strict=True):
+        read = list(zip(keys, processors, strict=True))
+        tables[table.name] = [
+            {key: value if process is None else process(value) for (key, process), value in zip(read, row, strict=True)}
+            for row in rows
+        ]
+    return tables
 
 
 async def snapshot(conn: AsyncConnection | AsyncSession, only: Sequence[str] | None = None) -> Tables:
@@ -370,13 +386,12 @@ async def snapshot(conn: AsyncConnection | AsyncSession, only: Sequence[str] | N
     ``only`` names the tables to read (a task that leaves an answer's own tables free).
     """
     connection = conn if isinstance(conn, AsyncConnection) else await conn.connection()
+    if connection.dialect.name == "sqlite":
+        return await _read_sqlite(connection, await _tables(connection, only))
     tables: Tables = {}
     for table in await _tables(connection, only):
-        if connection.dialect.name == "sqlite":
-            tables[table.name] = await _read_sqlite(connection, table)
-        else:
-            rows = (await connection.execute(_everything_in(table))).mappings().all()
-            tables[table.name] = [dict(row) for row in rows]
+        rows = (await connection.execute(_everything_in(table))).mappings().all()
+        tables[table.name] = [dict(row) for row in rows]
     return tables
 
 
