@@ -305,15 +305,17 @@ async def _tables(connection: AsyncConnection, only: Sequence[str] | None) -> li
     """The tables a snapshot reads, reflected (once per definition, see :data:`_reflected_sqlite`)."""
     url = connection.engine.url.render_as_string(hide_password=False)
     if connection.dialect.name == "sqlite":
-        driver = (await connection.get_raw_connection()).driver_connection
-        found = await driver.execute_fetchall(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'"
+        found = await worlds.sqlite_fetch(
+            connection,
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'",
         )
-        definitions = {name: sql for name, sql in found if "_fts" not in name}  # FTS5's shadows
+        definitions = {name: sql for name, sql in found}
     else:
         names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-        definitions = {name: "" for name in names}
-    names = sorted(name for name in definitions if only is None or name in only)
+        definitions = {name: "" for name in names if not name.startswith("sqlite_")}
+    names = sorted(  # (no FTS5 shadow tables)
+        name for name in definitions if "_fts" not in name and (only is None or name in only)
+    )
     keys = {name: (url, name, definitions[name]) for name in names}
     if connection.dialect.name == "sqlite":
         cache: dict[Any, Table] = _reflected_sqlite
@@ -336,19 +338,19 @@ def _everything_in(table: Table) -> Select[Any]:
     return select(table).order_by(*(list(table.primary_key.columns) or list(table.columns)))
 
 
-#: On SQLite, per reflected table: its ``SELECT`` as SQL text, its columns' keys and their result processors.
-_sqlite_reads: dict[Table, tuple[str, list[str], list[Any]]] = {}
+#: On SQLite, per reflected table and dialect: its ``SELECT`` as SQL text, its columns' keys and result processors.
+_sqlite_reads: dict[tuple[Table, Any], tuple[str, list[str], list[Any]]] = {}
 
 
 def _sqlite_read(table: Table, dialect: Any) -> tuple[str, list[str], list[Any]]:
-    if table not in _sqlite_reads:
+    if (table, dialect) not in _sqlite_reads:
         columns = list(table.columns)
-        _sqlite_reads[table] = (
+        _sqlite_reads[(table, dialect)] = (
             str(_everything_in(table).compile(dialect=dialect)),
             [column.key for column in columns],
             [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns],
         )
-    return _sqlite_reads[table]
+    return _sqlite_reads[(table, dialect)]
 
 
 async def _read_sqlite(connection: AsyncConnection, chosen: list[Table]) -> Tables:
@@ -360,16 +362,7 @@ async def _read_sqlite(connection: AsyncConnection, chosen: list[Table]) -> Tabl
     the same types.
     """
     reads = [_sqlite_read(table, connection.dialect) for table in chosen]
-    driver = (await connection.get_raw_connection()).driver_connection
-    if hasattr(driver, "_execute"):
-        # aiosqlite runs a function in its thread with Connection._execute, as its own methods do (and SQLAlchemy's
-        # adapter uses its internals too): one hand-over for every table.
-        def fetch_all() -> list[list[Any]]:
-            return [driver._conn.execute(sql).fetchall() for sql, _keys, _processors in reads]
-
-        results = await driver._execute(fetch_all)
-    else:  # (another aiosqlite: one public call per table)
-        results = [await driver.execute_fetchall(sql) for sql, _keys, _processors in reads]
+    results = await worlds.sqlite_fetch(connection, [sql for sql, _keys, _processors in reads])
     tables: Tables = {}
     for table, (_sql, keys, processors), rows in zip(chosen, reads, results, strict=True):
         read = list(zip(keys, processors, strict=True))

@@ -21,12 +21,14 @@ True
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Table, func, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lessons.core.database import LessonDatabase
@@ -189,6 +191,31 @@ def _sentence(rng: random.Random, low: int, high: int) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
+async def sqlite_fetch(connection: AsyncConnection, statement: str | list[str]) -> Any:
+    """The rows aiosqlite's driver returns for ``statement`` (for a list, each one's, all in one hand-over to its
+    thread), its errors wrapped as ``connection.execute`` wraps them (``OperationalError (wrapping …)``).
+
+    Through ``connection.execute`` a statement is four hand-overs to aiosqlite's thread (a cursor, execute, fetch,
+    close): most of what reloading a world and reading the tables back cost a check. The driver's statements join
+    ``connection``'s transaction, as ``connection.execute``'s do (sqlite3 begins one before the first DML).
+    """
+    driver = (await connection.get_raw_connection()).driver_connection
+    try:
+        if isinstance(statement, str):
+            return await driver.execute_fetchall(statement)
+        if hasattr(driver, "_execute"):
+            # aiosqlite runs a function in its thread with Connection._execute, as its own methods do (and
+            # SQLAlchemy's adapter uses its internals too): one hand-over for every statement.
+            def fetch_all() -> list[list[Any]]:
+                return [driver._conn.execute(sql).fetchall() for sql in statement]
+
+            return await driver._execute(fetch_all)
+        return [await driver.execute_fetchall(sql) for sql in statement]  # (another aiosqlite: one call each)
+    except sqlite3.Error as error:
+        shown = statement if isinstance(statement, str) else "; ".join(statement)
+        raise DBAPIError.instance(shown, None, error, sqlite3.Error, dialect=connection.dialect) from None
+
+
 async def load(db: LessonDatabase, world: World, tables: Iterable[Table] = ()) -> None:
     """Replace every row of the blog's tables (and ``tables``) with ``world``'s, ids and id counters included.
 
@@ -223,48 +250,45 @@ async def _reset_sqlite(conn: AsyncConnection, known: list[Table]) -> set[str]:
     the models lack), then empty the ``known`` tables and the id counters. Returns the tables left.
 
     The reference's ``CREATE INDEX`` must not be there when the answer runs: every run starts from the same schema.
-    It talks to the driver itself, a few calls in all: through ``conn.execute`` each statement is four hand-overs
-    to aiosqlite's thread, and a check loads a world for every run. The driver's statements join ``conn``'s
-    transaction, as ``conn.execute``'s do.
+    It talks to the driver itself (:func:`sqlite_fetch`): a check loads a world for every run.
     """
-    driver = (await conn.get_raw_connection()).driver_connection
     quote = conn.dialect.identifier_preparer.quote
     by_name = {table.name: table for table in known}
     schema = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
-    found = await driver.execute_fetchall(schema)
+    found = await sqlite_fetch(conn, schema)
     # A virtual table (FTS5) first: its shadow tables go with it, and dropped before it they would break it.
     virtual = [
         name for kind, name, _table, sql in found if kind == "table" and sql.upper().startswith("CREATE VIRTUAL TABLE")
     ]
     for name in virtual:
-        await driver.execute_fetchall(f"DROP TABLE IF EXISTS {quote(name)}")
+        await sqlite_fetch(conn, f"DROP TABLE IF EXISTS {quote(name)}")
     if virtual:
-        found = await driver.execute_fetchall(schema)
+        found = await sqlite_fetch(conn, schema)
     for kind, name, _table, _sql in found:
         if kind in ("trigger", "view"):
-            await driver.execute_fetchall(f"DROP {kind.upper()} IF EXISTS {quote(name)}")
+            await sqlite_fetch(conn, f"DROP {kind.upper()} IF EXISTS {quote(name)}")
     tables = {name for kind, name, _table, _sql in found if kind == "table" and not name.startswith("sqlite_")}
     extra = tables - set(by_name)
     if extra:  # children first: a run's tables may reference each other, and SQLite enforces foreign keys on a DROP
         ordered = await conn.run_sync(lambda sync: inspect(sync).get_sorted_table_and_fkc_names())
         for name in reversed([name for name, _ in ordered if name in extra]):
-            await driver.execute_fetchall(f"DROP TABLE IF EXISTS {quote(name)}")
+            await sqlite_fetch(conn, f"DROP TABLE IF EXISTS {quote(name)}")
     known_indexes = {ix.name for table in known for ix in table.indexes} | {
         constraint.name for table in known for constraint in table.constraints
     }
     for kind, name, table, _sql in found:  # (before the columns: SQLite drops no column an index uses)
         if kind == "index" and table in by_name and name not in known_indexes:
-            await driver.execute_fetchall(f"DROP INDEX {quote(name)}")
+            await sqlite_fetch(conn, f"DROP INDEX {quote(name)}")
     columns = "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'"
-    for table, column in await driver.execute_fetchall(columns):
+    for table, column in await sqlite_fetch(conn, columns):
         if table in by_name and column not in by_name[table].c:
-            await driver.execute_fetchall(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}")
+            await sqlite_fetch(conn, f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}")
     left = tables - extra
     for table in reversed(known):
         if table.name in left:
-            await driver.execute_fetchall(f"DELETE FROM {quote(table.name)}")
+            await sqlite_fetch(conn, f"DELETE FROM {quote(table.name)}")
     if any(name == "sqlite_sequence" for _kind, name, _table, _sql in found):
-        await driver.execute_fetchall("DELETE FROM sqlite_sequence")
+        await sqlite_fetch(conn, "DELETE FROM sqlite_sequence")
     return left
 
 
