@@ -304,7 +304,8 @@ _reflected_sqlite: dict[tuple[str, str, str], Table] = {}
 async def _tables(connection: AsyncConnection, only: Sequence[str] | None) -> list[Table]:
     """The tables a snapshot reads, reflected (once per definition, see :data:`_reflected_sqlite`)."""
     url = connection.engine.url.render_as_string(hide_password=False)
-    if connection.dialect.name == "sqlite":
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
         found = await worlds.sqlite_fetch(
             connection,
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'",
@@ -316,17 +317,14 @@ async def _tables(connection: AsyncConnection, only: Sequence[str] | None) -> li
     names = sorted(  # (no FTS5 shadow tables)
         name for name in definitions if "_fts" not in name and (only is None or name in only)
     )
-    keys = {name: (url, name, definitions[name]) for name in names}
-    if connection.dialect.name == "sqlite":
-        cache: dict[Any, Table] = _reflected_sqlite
-    else:
-        cache, keys = _reflected, {name: (url, name) for name in names}
+    cache: dict[Any, Table] = _reflected_sqlite if sqlite else _reflected
+    keys = {name: (url, name, definitions[name]) if sqlite else (url, name) for name in names}
     missing = [name for name in names if keys[name] not in cache]
     metadata = MetaData()
     if missing:
         await connection.run_sync(lambda sync: metadata.reflect(sync, only=missing))
         for name in missing:
-            if connection.dialect.name == "sqlite" or (  # on a server, only the blog's unchanged tables are kept
+            if sqlite or (  # on a server, only the blog's unchanged tables are kept
                 name in worlds.BLOG_TABLES
                 and set(metadata.tables[name].c.keys()) == set(Base.metadata.tables[name].c.keys())
             ):
