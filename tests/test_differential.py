@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import doctest
 
-from lessons.exercises import differential, worlds
+from lessons.exercises import differential, listeners, worlds
 
 
 def test_the_framework_modules_examples_hold() -> None:
     assert doctest.testmod(differential).failed == 0
     assert doctest.testmod(worlds).failed == 0
+    assert doctest.testmod(listeners).failed == 0
 
 
 def test_worlds_differ_by_seed_and_clock() -> None:

@@ -47,7 +47,7 @@ from lessons.core import clock
 from lessons.core.database import LessonDatabase, fresh_database
 from lessons.core.models import Base
 from lessons.core.settings import get_settings
-from lessons.exercises import worlds
+from lessons.exercises import listeners, worlds
 from lessons.exercises.framework import (
     Exercise,
     Incorrect,
@@ -664,11 +664,20 @@ class Differential(Exercise):
         run = Run()
         state = _this_check()
         tasks_before = len(state.tasks) if state is not None else 0
-        with clock.frozen(world.now), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            await self.run(function, db, world, run, answer)
-            if answer:  # a coroutine never awaited warns when it is collected: here, inside the check
-                gc.collect(0)  # (dropped, it goes at once; the youngest generation catches the rest, cheaply)
+        registered = listeners.census() if answer else {}
+        try:
+            with clock.frozen(world.now), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                await self.run(function, db, world, run, answer)
+                if answer:  # a coroutine never awaited warns when it is collected: here, inside the check
+                    gc.collect(0)  # (dropped, it goes at once; the youngest generation catches the rest, cheaply)
+        finally:  # a listener left on a course model would go on running in the learner's kernel, and later checks
+            left = listeners.remove_added(registered) if answer else []
+        if left:
+            run.problem = run.problem or (
+                f"your function registered {left[0]}, which would have gone on running for the rest of your "
+                "notebook (the check removed it): register listeners only on what the task hands you"
+            )
         if answer and not any(isinstance(result, Raised) for _, result in run.results):
             # (a failed lazy load leaves the driver's coroutine behind: that one is not the learner's)
             for warning in caught:
