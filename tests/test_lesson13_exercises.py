@@ -1,6 +1,6 @@
 """Lesson 13's checkers say what is really wrong: a flushed but uncommitted change is 'never committed', a
 listener that stamps with SQL's now() is judged by the row, not by a lazy load that crashes the checker, and a
-listener an answer leaves on the course's models, sessions or engine is named and removed."""
+listener an answer leaves on the course's models is named and removed (one on every Session is the learner's)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from lessons import exercises
 from lessons.core import clock
-from lessons.core.models import Post, User
+from lessons.core.models import Post, TimestampMixin, User
 
 
 async def test_a_flushed_but_uncommitted_font_is_told_to_commit() -> None:
@@ -84,6 +84,23 @@ async def test_instance_and_attribute_listeners_left_on_course_models_are_remove
     assert result.message.startswith("your function registered a load listener on User,"), result.message
     assert not event.contains(User, "load", on_load)
     assert not event.contains(User.name, "set", on_set)
+
+
+async def test_a_listener_held_on_the_course_mixin_is_removed_everywhere() -> None:
+    """``propagate=True`` on ``TimestampMixin`` reaches every course model, and every model mapped on it later."""
+
+    def on_mixin(model: Any) -> None:
+        event.listen(TimestampMixin, "before_update", stamp, propagate=True)
+
+    def stamp(mapper: Any, connection: Any, target: Any) -> None:
+        target.updated_at = clock.now()
+
+    result = await exercises.get("13.stamp_updates").check(on_mixin)
+    assert result.message.startswith(
+        "your function registered a before_update listener on TimestampMixin (every model mapped on it),"
+    ), result.message
+    assert not event.contains(TimestampMixin, "before_update", stamp)
+    assert not any(event.contains(model, "before_update", stamp) for model in (Post, User))
 
 
 async def test_a_session_wide_listener_is_the_learners_to_keep() -> None:
