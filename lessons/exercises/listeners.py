@@ -92,15 +92,10 @@ def _unregister(collection: Any, listener: Any) -> str | None:
     if listener in collection.listeners:
         collection.listeners.remove(listener)
         collection.propagate.discard(listener)
-        _forget(collection, listener)
+        # SQLAlchemy's registry, as event.remove leaves it: event.contains says False, a later event.remove raises
+        registry._collection_to_key.get(collection.ref, {}).pop(weakref.ref(listener), None)
+        holders = registry._key_to_collection.get(key, {}) if key is not None else {}
+        holders.pop(collection.ref, None)
+        if key is not None and not holders:
+            registry._key_to_collection.pop(key, None)
     return None
-
-
-def _forget(owner: Any, listener: Any) -> None:
-    """What ``event.remove`` does to SQLAlchemy's registry once a listener left ``owner``: so ``event.contains``
-    says False, and a later ``event.remove`` of it raises as for any listener never registered."""
-    key = registry._collection_to_key.get(owner.ref, {}).pop(weakref.ref(listener), None)
-    holders = registry._key_to_collection.get(key, {}) if key is not None else {}
-    holders.pop(owner.ref, None)
-    if key is not None and not holders:
-        registry._key_to_collection.pop(key, None)
